@@ -1,0 +1,310 @@
+// The only module that touches WebAssembly. It runs undici 7's build of llhttp (MIT, see
+// THIRD_PARTY_NOTICES.md) with every lenient flag off, and maps llhttp's callbacks back to
+// offsets into the caller's Buffer, so body bytes are never copied into JavaScript.
+//
+// llhttp is one shared wasm instance; callbacks find the parser being executed through
+// `current`, which is set in try/finally around `llhttp_execute` and asserted against re-entry.
+
+import simdWasm from 'undici/lib/llhttp/llhttp_simd-wasm.js'
+import plainWasm from 'undici/lib/llhttp/llhttp-wasm.js'
+import type { ErrorCode } from '../errors.js'
+
+/** llhttp's `llhttp_errno_t` values (llhttp 9, `constants.js` of undici 7). */
+export const Errno = {
+  OK: 0,
+  INTERNAL: 1,
+  STRICT: 2,
+  LF_EXPECTED: 3,
+  UNEXPECTED_CONTENT_LENGTH: 4,
+  CLOSED_CONNECTION: 5,
+  INVALID_METHOD: 6,
+  INVALID_URL: 7,
+  INVALID_CONSTANT: 8,
+  INVALID_VERSION: 9,
+  INVALID_HEADER_TOKEN: 10,
+  INVALID_CONTENT_LENGTH: 11,
+  INVALID_CHUNK_SIZE: 12,
+  INVALID_STATUS: 13,
+  INVALID_EOF_STATE: 14,
+  INVALID_TRANSFER_ENCODING: 15,
+  CB_MESSAGE_BEGIN: 16,
+  CB_HEADERS_COMPLETE: 17,
+  CB_MESSAGE_COMPLETE: 18,
+  CB_CHUNK_HEADER: 19,
+  CB_CHUNK_COMPLETE: 20,
+  PAUSED: 21,
+  PAUSED_UPGRADE: 22,
+  PAUSED_H2_UPGRADE: 23,
+  USER: 24,
+  CR_EXPECTED: 25,
+  CB_URL_COMPLETE: 26,
+  CB_STATUS_COMPLETE: 27,
+  CB_HEADER_FIELD_COMPLETE: 28,
+  CB_HEADER_VALUE_COMPLETE: 29,
+  UNEXPECTED_SPACE: 30,
+  CB_RESET: 31,
+} as const
+
+export const enum ParserType {
+  Request = 1,
+  Response = 2,
+}
+
+/** Where in a message llhttp failed: the same errno means different rules in a head and a body. */
+export const enum Phase {
+  Head = 0,
+  Body = 1,
+}
+
+type Row = readonly [response: ErrorCode, request: ErrorCode]
+
+// The one table from llhttp's numeric errors to our codes, for a head and for a chunked body
+// (whose chunk lines and trailers are rules B1/B2). Callback errors never reach it: a callback
+// that fails records its own ParseFailure first.
+const HEAD_ERRORS: { readonly [errno: number]: Row } = {
+  [Errno.STRICT]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
+  [Errno.LF_EXPECTED]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
+  [Errno.CR_EXPECTED]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
+  [Errno.UNEXPECTED_SPACE]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
+  [Errno.INVALID_HEADER_TOKEN]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
+  [Errno.UNEXPECTED_CONTENT_LENGTH]: ['UPSTREAM_INVALID_CONTENT_LENGTH', 'CLIENT_INVALID_FRAMING'],
+  [Errno.INVALID_CONTENT_LENGTH]: ['UPSTREAM_INVALID_CONTENT_LENGTH', 'CLIENT_INVALID_FRAMING'],
+  [Errno.INVALID_TRANSFER_ENCODING]: ['UPSTREAM_INVALID_FRAMING', 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING'],
+  [Errno.INVALID_METHOD]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_UNSUPPORTED_METHOD'],
+  [Errno.INVALID_URL]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_INVALID_REQUEST'],
+  [Errno.INVALID_CONSTANT]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_INVALID_REQUEST'],
+  [Errno.INVALID_VERSION]: ['UPSTREAM_INVALID_VERSION', 'CLIENT_UNSUPPORTED_VERSION'],
+  [Errno.INVALID_STATUS]: ['UPSTREAM_INVALID_STATUS_CODE', 'CLIENT_INVALID_REQUEST'],
+  [Errno.INVALID_EOF_STATE]: ['UPSTREAM_CLOSED', 'CLIENT_ABORTED'],
+  [Errno.CLOSED_CONNECTION]: ['UPSTREAM_EXTRA_DATA', 'CLIENT_INVALID_REQUEST'],
+}
+const BODY_ERROR: Row = ['UPSTREAM_INVALID_CHUNK', 'CLIENT_INVALID_FRAMING']
+const BODY_EOF: Row = ['UPSTREAM_TRUNCATED_BODY', 'CLIENT_ABORTED']
+const INTERNAL: Row = ['GATEWAY_INTERNAL_ERROR', 'GATEWAY_INTERNAL_ERROR']
+
+export function errorCodeFor(errno: number, type: ParserType, phase: Phase): ErrorCode {
+  let row: Row | undefined
+  if (phase === Phase.Body) row = errno === Errno.INVALID_EOF_STATE ? BODY_EOF : BODY_ERROR
+  else row = HEAD_ERRORS[errno]
+  return (row ?? INTERNAL)[type === ParserType.Response ? 0 : 1]
+}
+
+/**
+ * What a parser hands llhttp: span offsets are relative to the Buffer given to `execute`.
+ * Every method returns 0 to go on or -1 to fail (the caller keeps its own reason);
+ * `onMessageComplete` returns Errno.PAUSED so that llhttp stops right after a message and the
+ * caller decides what the following bytes are.
+ */
+export interface LlhttpCallbacks {
+  onSpan(kind: Span, start: number, end: number): number
+  onHeadersComplete(): number
+  onMessageComplete(): number
+}
+
+export const enum Span {
+  Url = 0,
+  Status = 1,
+  HeaderField = 2,
+  HeaderValue = 3,
+  Body = 4,
+}
+
+interface LlhttpExports {
+  memory: WebAssembly.Memory
+  _initialize(): void
+  llhttp_alloc(type: number): number
+  llhttp_free(ptr: number): void
+  malloc(size: number): number
+  free(ptr: number): void
+  llhttp_execute(ptr: number, data: number, len: number): number
+  llhttp_finish(ptr: number): number
+  llhttp_reset(ptr: number): void
+  llhttp_resume(ptr: number): void
+  llhttp_resume_after_upgrade(ptr: number): void
+  llhttp_get_error_pos(ptr: number): number
+  llhttp_get_error_reason(ptr: number): number
+  llhttp_get_method(ptr: number): number
+  llhttp_get_status_code(ptr: number): number
+  llhttp_get_http_major(ptr: number): number
+  llhttp_get_http_minor(ptr: number): number
+}
+
+/** Offset of `content_length` (uint64) in wasm32 `llhttp_t`: after 8 four-byte members. */
+const CONTENT_LENGTH_OFFSET = 32
+
+interface Wasm {
+  exports: LlhttpExports
+  /** Scratch area the chunk being parsed is copied into. */
+  bufferPtr: number
+  bufferSize: number
+}
+
+let wasm: Wasm | undefined
+let current: Llhttp | null = null
+/** Error thrown by a callback, rethrown after `llhttp_execute` returns. */
+let pendingThrow: { error: unknown } | null = null
+
+function callbacks(p: number): LlhttpCallbacks {
+  const parser = current
+  if (parser === null || parser.ptr !== p) throw new Error('llhttp callback outside execute')
+  return parser.callbacks
+}
+
+function span(kind: Span, p: number, at: number, len: number): number {
+  try {
+    const start = at - (wasm as Wasm).bufferPtr + (current as Llhttp).base
+    return callbacks(p).onSpan(kind, start, start + len)
+  } catch (error) {
+    pendingThrow = { error }
+    return -1
+  }
+}
+
+function guarded(fn: () => number): number {
+  try {
+    return fn()
+  } catch (error) {
+    pendingThrow = { error }
+    return -1
+  }
+}
+
+function instantiate(): Wasm {
+  let module: WebAssembly.Module
+  try {
+    module = new WebAssembly.Module(simdWasm)
+  } catch {
+    // No SIMD in this runtime: the plain build behaves the same.
+    module = new WebAssembly.Module(plainWasm)
+  }
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      wasm_on_message_begin: () => 0,
+      wasm_on_url: (p: number, at: number, len: number) => span(Span.Url, p, at, len),
+      wasm_on_status: (p: number, at: number, len: number) => span(Span.Status, p, at, len),
+      wasm_on_header_field: (p: number, at: number, len: number) => span(Span.HeaderField, p, at, len),
+      wasm_on_header_value: (p: number, at: number, len: number) => span(Span.HeaderValue, p, at, len),
+      wasm_on_headers_complete: (p: number) => guarded(() => callbacks(p).onHeadersComplete()),
+      wasm_on_body: (p: number, at: number, len: number) => span(Span.Body, p, at, len),
+      wasm_on_message_complete: (p: number) => guarded(() => callbacks(p).onMessageComplete()),
+    },
+  })
+  const exports = instance.exports as unknown as LlhttpExports
+  exports._initialize()
+  return { exports, bufferPtr: 0, bufferSize: 0 }
+}
+
+function getWasm(): Wasm {
+  wasm ??= instantiate()
+  return wasm
+}
+
+/** Outcome of one `execute`: llhttp's errno and the offset (in the caller's Buffer) it stopped at. */
+export interface ExecResult {
+  errno: number
+  /** For PAUSED / PAUSED_UPGRADE / errors: where llhttp stopped. Otherwise `end`. */
+  pos: number
+  reason: string
+}
+
+const OK_RESULT: ExecResult = { errno: Errno.OK, pos: 0, reason: '' }
+
+/** One llhttp parser (one per connection), reset between messages. */
+export class Llhttp {
+  readonly ptr: number
+  readonly callbacks: LlhttpCallbacks
+  /** Offset in the caller's Buffer of the first byte copied into wasm memory. */
+  base = 0
+  private readonly w: Wasm
+
+  constructor(type: ParserType, cbs: LlhttpCallbacks) {
+    this.w = getWasm()
+    this.ptr = this.w.exports.llhttp_alloc(type)
+    this.callbacks = cbs
+  }
+
+  reset(): void {
+    this.w.exports.llhttp_reset(this.ptr)
+  }
+
+  /** Parse `buf[start, end)`. Span offsets given to the callbacks are indexes into `buf`. */
+  execute(buf: Uint8Array, start: number, end: number): ExecResult {
+    if (current !== null) throw new Error('llhttp: nested execute')
+    const w = this.w
+    const len = end - start
+    if (len > w.bufferSize) {
+      if (w.bufferPtr !== 0) w.exports.free(w.bufferPtr)
+      w.bufferSize = Math.ceil(len / 16384) * 16384
+      w.bufferPtr = w.exports.malloc(w.bufferSize)
+    }
+    new Uint8Array(w.exports.memory.buffer, w.bufferPtr, len).set(
+      start === 0 && end === buf.length ? buf : buf.subarray(start, end),
+    )
+    let errno: number
+    this.base = start
+    try {
+      current = this
+      errno = w.exports.llhttp_execute(this.ptr, w.bufferPtr, len)
+    } finally {
+      current = null
+    }
+    if (pendingThrow !== null) {
+      const { error } = pendingThrow
+      pendingThrow = null
+      this.reset()
+      throw error
+    }
+    if (errno === Errno.OK) return { errno, pos: end, reason: '' }
+    const pos = w.exports.llhttp_get_error_pos(this.ptr) - w.bufferPtr + start
+    if (errno === Errno.PAUSED) w.exports.llhttp_resume(this.ptr)
+    else if (errno === Errno.PAUSED_UPGRADE) w.exports.llhttp_resume_after_upgrade(this.ptr)
+    return { errno, pos, reason: errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE ? '' : this.errorReason() }
+  }
+
+  /** Tell llhttp the input ended (EOF). */
+  finish(): ExecResult {
+    if (current !== null) throw new Error('llhttp: nested finish')
+    let errno: number
+    try {
+      current = this
+      errno = this.w.exports.llhttp_finish(this.ptr)
+    } finally {
+      current = null
+    }
+    if (pendingThrow !== null) {
+      const { error } = pendingThrow
+      pendingThrow = null
+      throw error
+    }
+    if (errno === Errno.OK || errno === Errno.PAUSED) return OK_RESULT
+    return { errno, pos: 0, reason: this.errorReason() }
+  }
+
+  get method(): number {
+    return this.w.exports.llhttp_get_method(this.ptr)
+  }
+
+  /**
+   * The bytes llhttp still expects in the current chunk (it keeps the chunk size in
+   * `content_length`, which it has already reduced by the span being delivered). Used to hold
+   * chunk sizes to 2^53 - 1, which llhttp does not; exact up to 2^53, larger values stay larger.
+   */
+  chunkRemaining(): number {
+    const view = new Uint32Array(this.w.exports.memory.buffer, this.ptr + CONTENT_LENGTH_OFFSET, 2)
+    return view[1] * 0x1_0000_0000 + view[0]
+  }
+
+  private errorReason(): string {
+    const w = this.w
+    const ptr = w.exports.llhttp_get_error_reason(this.ptr)
+    if (ptr === 0) return 'llhttp error'
+    const mem = new Uint8Array(w.exports.memory.buffer)
+    let end = ptr
+    while (end < mem.length && mem[end] !== 0) end++
+    return Buffer.from(mem.subarray(ptr, end)).toString('latin1')
+  }
+
+  destroy(): void {
+    this.w.exports.llhttp_free(this.ptr)
+  }
+}

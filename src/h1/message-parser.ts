@@ -1,0 +1,327 @@
+// What request and response parsing share: feeding llhttp exactly one head at a time, length
+// and close-delimited bodies in JavaScript (no copy into wasm), chunked bodies and trailers
+// through llhttp, and the MessageState transitions. Pure: bytes in, events out.
+
+import type { ErrorCode, ParseFailure } from '../errors.js'
+import { trimOws } from './grammar.js'
+import type { Framing, Head, Trailer } from './head.js'
+import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, errorCodeFor } from './llhttp.js'
+import { FAILED, HeadScanner, type Limits, MessageState, NEED_MORE, isForbiddenTrailer } from './validator.js'
+
+/** Events common to both directions. Called synchronously from `execute`, never from inside llhttp. */
+export interface BodyEvents {
+  /** A slice of the caller's Buffer: valid as long as the caller keeps that Buffer. */
+  onBody(chunk: Buffer): void
+  onTrailers(trailers: readonly Trailer[]): void
+  onComplete(): void
+}
+
+const NO_SPAN = -1
+const EMPTY = Buffer.alloc(0)
+
+export abstract class MessageParser implements LlhttpCallbacks {
+  state: MessageState = MessageState.StartLine
+  failure: ParseFailure | null = null
+  /** Bytes of the current message consumed so far: the offset reported with failures. */
+  offset = 0
+
+  protected readonly limits: Limits
+  protected readonly scanner: HeadScanner
+  private readonly type: ParserType
+  private readonly ll: Llhttp
+  private readonly events: BodyEvents
+
+  // The head being read.
+  private headPieces: Buffer[] = []
+  private fields: number[] = []
+  /** Added to a span's index in the chunk to get its offset in the head. */
+  private spanBase = 0
+  private lastSpan: Span | typeof NO_SPAN = NO_SPAN
+  // The body being read.
+  private remaining = 0
+  private bodySpans: number[] = []
+  private trailers: [string, string][] = []
+  private trailerBytes = 0
+  private spanFailure: ParseFailure | null = null
+  /** The chunk llhttp is executing over (chunked bodies), for decoding trailer spans. */
+  private chunk: Buffer = EMPTY
+  /** Where in `chunk` this execute began: span index - chunkPos + offset = message offset. */
+  private chunkPos = 0
+  private messageDone = false
+
+  constructor(type: ParserType, events: BodyEvents, limits: Limits) {
+    this.type = type
+    this.events = events
+    this.limits = limits
+    this.scanner = new HeadScanner(type === ParserType.Response, limits)
+    this.ll = new Llhttp(type, this)
+  }
+
+  /** Check the complete head and decide framing; called with the head's bytes and field offsets. */
+  protected abstract checkHead(raw: Buffer, fields: number[]): Head | ParseFailure
+  /** Deliver the head; returns the state to go on in (a body state, Complete or Upgraded). */
+  protected abstract acceptHead(head: Head): MessageState
+  /** A message (head and body) ended: returns the next state. */
+  protected abstract messageEnded(): MessageState
+
+  /** The state a head with this framing leads to (ending the message at once if it has no body). */
+  protected bodyState(framing: Framing): MessageState {
+    switch (framing.kind) {
+      case 'length':
+        if (framing.length === 0) return this.messageEnded()
+        this.remaining = framing.length
+        return MessageState.BodyLength
+      case 'chunked':
+        return MessageState.BodyChunked
+      case 'close':
+        return MessageState.BodyClose
+      default:
+        return this.messageEnded()
+    }
+  }
+
+  /** Free the wasm parser. The parser cannot be used afterwards. */
+  destroy(): void {
+    this.ll.destroy()
+    this.state = MessageState.Failed
+  }
+
+  /** Start the next message from a clean state (between exchanges). */
+  protected restart(): void {
+    this.state = MessageState.StartLine
+    this.failure = null
+    this.offset = 0
+    this.scanner.reset()
+  }
+
+  protected fail(code: ErrorCode, offset: number, reason: string): number {
+    this.failure = { code, offset, reason }
+    this.state = MessageState.Failed
+    return -1
+  }
+
+  protected failWith(failure: ParseFailure): number {
+    this.failure = failure
+    this.state = MessageState.Failed
+    return -1
+  }
+
+  /** Parse `chunk[pos..]` in the current state. Returns where it stopped, or -1 on failure. */
+  protected step(chunk: Buffer, pos: number): number {
+    switch (this.state) {
+      case MessageState.StartLine:
+      case MessageState.Fields:
+        return this.stepHead(chunk, pos)
+      case MessageState.BodyLength: {
+        const n = Math.min(this.remaining, chunk.length - pos)
+        this.events.onBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n))
+        this.remaining -= n
+        this.offset += n
+        if (this.remaining === 0) this.state = this.messageEnded()
+        return pos + n
+      }
+      case MessageState.BodyClose:
+        this.events.onBody(pos === 0 ? chunk : chunk.subarray(pos))
+        this.offset += chunk.length - pos
+        return chunk.length
+      case MessageState.BodyChunked:
+      case MessageState.Trailers:
+        return this.stepChunked(chunk, pos)
+      default:
+        return this.fail('GATEWAY_INTERNAL_ERROR', this.offset, `no bytes expected in state ${this.state}`)
+    }
+  }
+
+  private stepHead(chunk: Buffer, pos: number): number {
+    const scanner = this.scanner
+    if (this.state === MessageState.StartLine && scanner.offset === 0) {
+      this.ll.reset()
+      this.headPieces = []
+      this.fields = []
+      this.lastSpan = NO_SPAN
+    }
+    this.spanBase = scanner.offset - pos
+    const end = scanner.scan(chunk, pos, chunk.length)
+    const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
+    if (stop > pos) {
+      const r = this.ll.execute(chunk, pos, stop)
+      if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
+      if (r.errno !== Errno.OK && r.errno !== Errno.PAUSED && r.errno !== Errno.PAUSED_UPGRADE) {
+        return this.fail(this.headErrorCode(r.errno, r.reason), r.pos + this.spanBase, r.reason)
+      }
+    }
+    if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
+    if (end === NEED_MORE) {
+      this.headPieces.push(chunk.subarray(pos))
+      this.offset = scanner.offset
+      this.state = scanner.inFields ? MessageState.Fields : MessageState.StartLine
+      return chunk.length
+    }
+    this.offset = scanner.offset
+    const last = chunk.subarray(pos, end)
+    const raw = this.headPieces.length === 0 ? last : Buffer.concat([...this.headPieces, last])
+    this.headPieces = []
+    const fields = this.fields
+    for (let f = 0; f < fields.length; f += 4) {
+      const [vs, ve] = trimOws(raw, fields[f + 2], fields[f + 3])
+      fields[f + 2] = vs
+      fields[f + 3] = ve
+    }
+    const head = this.checkHead(raw, fields)
+    if ('code' in head) return this.failWith(head)
+    this.state = this.acceptHead(head)
+    this.lastSpan = NO_SPAN
+    return end
+  }
+
+  /** llhttp reports CL+TE as a Content-Length error; we name it by what it is (F2). */
+  private headErrorCode(errno: number, reason: string): ErrorCode {
+    if (
+      (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) &&
+      reason.includes('Transfer-Encoding')
+    ) {
+      return this.type === ParserType.Response ? 'UPSTREAM_INVALID_FRAMING' : 'CLIENT_INVALID_FRAMING'
+    }
+    return errorCodeFor(errno, this.type, Phase.Head)
+  }
+
+  private stepChunked(chunk: Buffer, pos: number): number {
+    this.bodySpans.length = 0
+    this.messageDone = false
+    this.chunk = chunk
+    this.chunkPos = pos
+    const r = this.ll.execute(chunk, pos, chunk.length)
+    this.chunk = EMPTY
+    const spans = this.bodySpans
+    for (let i = 0; i < spans.length; i += 2) this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
+    if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
+    if (r.errno === Errno.PAUSED && this.messageDone) {
+      this.offset += r.pos - pos
+      const failure = this.checkTrailers()
+      if (failure !== null) return this.failWith(failure)
+      if (this.trailers.length > 0) {
+        const trailers = this.trailers
+        this.trailers = []
+        this.events.onTrailers(trailers)
+      }
+      this.state = this.messageEnded()
+      return r.pos
+    }
+    if (r.errno === Errno.OK) {
+      this.offset += chunk.length - pos
+      return chunk.length
+    }
+    return this.fail(errorCodeFor(r.errno, this.type, Phase.Body), this.offset + r.pos - pos, r.reason)
+  }
+
+  private checkTrailers(): ParseFailure | null {
+    const code = this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_INVALID_FRAMING'
+    for (const t of this.trailers) {
+      t[1] = t[1].replace(/^[ \t]+|[ \t]+$/g, '')
+      if (isForbiddenTrailer(t[0].toLowerCase())) {
+        return { code, offset: this.offset, reason: `${t[0]} is not allowed in a trailer section` }
+      }
+    }
+    return null
+  }
+
+  private takeSpanFailure(): ParseFailure {
+    const f = this.spanFailure as ParseFailure
+    this.spanFailure = null
+    return f
+  }
+
+  /** End of input (FIN). A close-delimited body ends here; anything else unfinished is a failure. */
+  protected endOfInput(closedCode: ErrorCode, truncatedCode: ErrorCode): ParseFailure | null {
+    switch (this.state) {
+      case MessageState.BodyClose:
+        this.state = this.messageEnded()
+        return null
+      case MessageState.Complete:
+      case MessageState.Upgraded:
+        return null
+      case MessageState.Failed:
+        return this.failure
+      case MessageState.StartLine:
+      case MessageState.Fields:
+        this.fail(closedCode, this.offset, this.offset === 0 ? 'closed before any byte of the message' : 'closed before the head was complete')
+        return this.failure
+      default:
+        this.fail(truncatedCode, this.offset, 'closed before the end of the body')
+        return this.failure
+    }
+  }
+
+  // llhttp callbacks: record only; events are emitted after llhttp_execute returns.
+
+  onSpan(kind: Span, start: number, end: number): number {
+    if (kind === Span.Body) {
+      const spans = this.bodySpans
+      spans.push(start, end)
+      if (this.ll.chunkRemaining() + (end - start) > Number.MAX_SAFE_INTEGER) {
+        this.spanFailure = {
+          code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_INVALID_FRAMING',
+          offset: this.offset + start - this.chunkPos,
+          reason: 'chunk size larger than 2^53-1',
+        }
+        return -1
+      }
+      return 0
+    }
+    if (kind === Span.HeaderField || kind === Span.HeaderValue) {
+      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers) return this.onTrailerSpan(kind, start, end)
+      const fields = this.fields
+      const s = start + this.spanBase
+      const e = end + this.spanBase
+      if (kind === this.lastSpan) {
+        fields[fields.length - (kind === Span.HeaderField ? 3 : 1)] = e
+        if (kind === Span.HeaderField) {
+          fields[fields.length - 2] = e
+          fields[fields.length - 1] = e
+        }
+      } else if (kind === Span.HeaderField) {
+        fields.push(s, e, e, e)
+      } else {
+        fields[fields.length - 2] = s
+        fields[fields.length - 1] = e
+      }
+      this.lastSpan = kind
+      return 0
+    }
+    this.lastSpan = kind
+    return 0
+  }
+
+  private onTrailerSpan(kind: Span, start: number, end: number): number {
+    this.state = MessageState.Trailers
+    const text = this.chunk.toString('latin1', start, end)
+    const trailers = this.trailers
+    this.trailerBytes += end - start + 4
+    if (kind === this.lastSpan && trailers.length > 0) {
+      trailers[trailers.length - 1][kind === Span.HeaderField ? 0 : 1] += text
+    } else if (kind === Span.HeaderField) {
+      trailers.push([text, ''])
+    } else if (trailers.length > 0) {
+      trailers[trailers.length - 1][1] = text
+    }
+    this.lastSpan = kind
+    if (this.trailerBytes > this.limits.maxHeaderBytes || trailers.length > this.limits.maxHeaderCount) {
+      this.spanFailure = {
+        code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_HEADERS_TOO_LARGE',
+        offset: this.offset + start - this.chunkPos,
+        reason: 'trailer section too large',
+      }
+      return -1
+    }
+    return 0
+  }
+
+  onHeadersComplete(): number {
+    return 0
+  }
+
+  onMessageComplete(): number {
+    this.messageDone = true
+    return Errno.PAUSED
+  }
+}

@@ -1,0 +1,85 @@
+// Client requests: raw bytes in any chunking → head, body slices, completion, or one
+// ParseFailure with a client code (400/413/414/431/501/505). One message at a time: after a
+// message completes, `execute` returns how far it read and the rest waits for the next call.
+
+import type { ParseFailure } from '../errors.js'
+import type { Head, RequestHead } from './head.js'
+import { ParserType } from './llhttp.js'
+import { type BodyEvents, MessageParser } from './message-parser.js'
+import { DEFAULT_LIMITS, type Limits, MessageState, checkRequestHead } from './validator.js'
+
+export interface RequestEvents extends BodyEvents {
+  onHead(head: RequestHead): void
+}
+
+export interface RequestLimits extends Limits {
+  /** Largest request body accepted (Infinity: no limit). */
+  readonly maxRequestBodyBytes: number
+}
+
+export class RequestParser extends MessageParser {
+  private readonly handler: RequestEvents
+  private readonly maxBody: number
+  private bodyBytes = 0
+
+  constructor(events: RequestEvents, limits: Limits & { maxRequestBodyBytes?: number } = DEFAULT_LIMITS) {
+    super(ParserType.Request, events, limits)
+    this.handler = events
+    this.maxBody = limits.maxRequestBodyBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * Feed client bytes. Returns how many were consumed: fewer than `chunk.length` when a
+   * message completed (the rest is the next pipelined request: feed it again later), or -1 on
+   * failure (`failure`).
+   */
+  execute(chunk: Buffer, start = 0): number {
+    let pos = start
+    if (this.state === MessageState.Complete) this.restart()
+    while (pos < chunk.length) {
+      if (this.state === MessageState.Complete) return pos
+      if (this.state === MessageState.Failed) return -1
+      const before = this.offset
+      pos = this.step(chunk, pos)
+      if (pos < 0) return -1
+      if (this.state >= MessageState.BodyLength && this.state <= MessageState.Trailers) {
+        this.bodyBytes += this.offset - before
+        if (this.bodyBytes > this.maxBody) {
+          return this.fail('CLIENT_BODY_TOO_LARGE', this.offset, `request body larger than ${this.maxBody} bytes`)
+        }
+      }
+    }
+    return pos
+  }
+
+  /** A message ended and the parser waits for the next one. */
+  get idle(): boolean {
+    return this.state === MessageState.Complete || (this.state === MessageState.StartLine && this.offset === 0)
+  }
+
+  /** The client closed its side. Between messages that is a clean end; otherwise CLIENT_ABORTED. */
+  finish(): ParseFailure | null {
+    if (this.state === MessageState.StartLine && this.offset === 0) return null
+    return this.endOfInput('CLIENT_ABORTED', 'CLIENT_ABORTED')
+  }
+
+  protected checkHead(raw: Buffer, fields: number[]): Head | ParseFailure {
+    const head = checkRequestHead(raw, fields, this.scanner)
+    if ('code' in head) return head
+    if (head.framing.kind === 'length' && head.framing.length > this.maxBody) {
+      return { code: 'CLIENT_BODY_TOO_LARGE', offset: raw.length, reason: `Content-Length larger than ${this.maxBody}` }
+    }
+    return head
+  }
+
+  protected acceptHead(h: Head): MessageState {
+    this.bodyBytes = 0
+    this.handler.onHead(h as RequestHead)
+    return this.bodyState(h.framing)
+  }
+
+  protected messageEnded(): MessageState {
+    this.handler.onComplete()
+    return MessageState.Complete
+  }
+}

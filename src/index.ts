@@ -10,15 +10,31 @@ export {
   statusFor,
 } from './errors.js'
 export {
+  createGateway,
+  type ErrorMessage,
+  type ExchangeMessage,
+  type Gateway,
+  type ListenOptions,
+} from './gateway.js'
+export {
   type Framing,
-  type RequestHead,
-  type ResponseHead,
-  type Trailer,
   fieldName,
   fieldValue,
   headerPairs,
+  type RequestHead,
+  type ResponseHead,
   reasonPhrase,
+  type Trailer,
 } from './h1/head.js'
-export { RequestParser, type RequestEvents } from './h1/request-parser.js'
-export { ResponseParser, type ResponseEvents } from './h1/response-parser.js'
+export { type RequestEvents, RequestParser } from './h1/request-parser.js'
+export { type ResponseEvents, ResponseParser } from './h1/response-parser.js'
 export { DEFAULT_LIMITS, type Limits, type RequestContext } from './h1/validator.js'
+export type {
+  ErrorResponse,
+  GatewayLimits,
+  GatewayOptions,
+  OnError,
+  PoolOptions,
+  Timeouts,
+  UpstreamTarget,
+} from './options.js'

@@ -12,7 +12,10 @@ const TCHAR_PUNCT = "!#$%&'*+-.^_`|~"
 /** tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
 export const TOKEN = table(
   (c) =>
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || TCHAR_PUNCT.includes(String.fromCharCode(c)),
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    TCHAR_PUNCT.includes(String.fromCharCode(c)),
 )
 
 /** reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) */

@@ -5,8 +5,8 @@
 import type { ErrorCode, ParseFailure } from '../errors.js'
 import { trimOws } from './grammar.js'
 import type { Framing, Head, Trailer } from './head.js'
-import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, errorCodeFor } from './llhttp.js'
-import { FAILED, HeadScanner, type Limits, MessageState, NEED_MORE, isForbiddenTrailer } from './validator.js'
+import { Errno, errorCodeFor, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span } from './llhttp.js'
+import { FAILED, HeadScanner, isForbiddenTrailer, type Limits, MessageState, NEED_MORE } from './validator.js'
 
 /** Events common to both directions. Called synchronously from `execute`, never from inside llhttp. */
 export interface BodyEvents {
@@ -24,12 +24,17 @@ export abstract class MessageParser implements LlhttpCallbacks {
   failure: ParseFailure | null = null
   /** Bytes of the current message consumed so far: the offset reported with failures. */
   offset = 0
+  /**
+   * Largest decoded body accepted (requests; Infinity for responses). A Content-Length above it
+   * is refused with the head; a chunked body is held to it as it is decoded.
+   */
+  protected maxBodyBytes = Number.POSITIVE_INFINITY
 
   protected readonly limits: Limits
   protected readonly scanner: HeadScanner
   private readonly type: ParserType
   private readonly ll: Llhttp
-  private readonly events: BodyEvents
+  protected events: BodyEvents
 
   // The head being read.
   private headPieces: Buffer[] = []
@@ -40,6 +45,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
   // The body being read.
   private remaining = 0
   private bodySpans: number[] = []
+  /** Decoded body bytes of the current message delivered so far. */
+  private bodyBytes = 0
   private trailers: [string, string][] = []
   private trailerBytes = 0
   private spanFailure: ParseFailure | null = null
@@ -169,16 +176,21 @@ export abstract class MessageParser implements LlhttpCallbacks {
     }
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
+    this.bodyBytes = 0
     this.state = this.acceptHead(head)
     this.lastSpan = NO_SPAN
     return end
   }
 
-  /** llhttp reports CL+TE as a Content-Length error; we name it by what it is (F2). */
+  /**
+   * llhttp reports CL+TE as a Content-Length error (TE first) or a Transfer-Encoding error (CL
+   * first); we name it by what it is (F2), which for a request is 400, not 501.
+   */
   private headErrorCode(errno: number, reason: string): ErrorCode {
     if (
-      (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) &&
-      reason.includes('Transfer-Encoding')
+      ((errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) &&
+        reason.includes('Transfer-Encoding')) ||
+      (errno === Errno.INVALID_TRANSFER_ENCODING && reason.includes('Content-Length'))
     ) {
       return this.type === ParserType.Response ? 'UPSTREAM_INVALID_FRAMING' : 'CLIENT_INVALID_FRAMING'
     }
@@ -193,7 +205,18 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const r = this.ll.execute(chunk, pos, chunk.length)
     this.chunk = EMPTY
     const spans = this.bodySpans
-    for (let i = 0; i < spans.length; i += 2) this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
+    for (let i = 0; i < spans.length; i += 2) {
+      const room = this.maxBodyBytes - this.bodyBytes
+      if (spans[i + 1] - spans[i] > room) {
+        // Checked before the message can complete in this same execute; delivers exactly up to
+        // the limit and fails at the first byte past it, whatever the chunking.
+        if (room > 0) this.events.onBody(chunk.subarray(spans[i], spans[i] + room))
+        const at = this.offset + spans[i] + room - pos
+        return this.fail('CLIENT_BODY_TOO_LARGE', at, `request body larger than ${this.maxBodyBytes} bytes`)
+      }
+      this.bodyBytes += spans[i + 1] - spans[i]
+      this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
+    }
     if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
     if (r.errno === Errno.PAUSED && this.messageDone) {
       this.offset += r.pos - pos
@@ -244,7 +267,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
         return this.failure
       case MessageState.StartLine:
       case MessageState.Fields:
-        this.fail(closedCode, this.offset, this.offset === 0 ? 'closed before any byte of the message' : 'closed before the head was complete')
+        this.fail(
+          closedCode,
+          this.offset,
+          this.offset === 0 ? 'closed before any byte of the message' : 'closed before the head was complete',
+        )
         return this.failure
       default:
         this.fail(truncatedCode, this.offset, 'closed before the end of the body')
@@ -256,8 +283,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
 
   onSpan(kind: Span, start: number, end: number): number {
     if (kind === Span.Body) {
-      const spans = this.bodySpans
-      spans.push(start, end)
+      // Checked before the span is recorded: no byte of an oversized chunk is delivered, whatever
+      // the chunking (the first span of a chunk always starts at its first data byte).
       if (this.ll.chunkRemaining() + (end - start) > Number.MAX_SAFE_INTEGER) {
         this.spanFailure = {
           code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_INVALID_FRAMING',
@@ -266,10 +293,12 @@ export abstract class MessageParser implements LlhttpCallbacks {
         }
         return -1
       }
+      this.bodySpans.push(start, end)
       return 0
     }
     if (kind === Span.HeaderField || kind === Span.HeaderValue) {
-      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers) return this.onTrailerSpan(kind, start, end)
+      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers)
+        return this.onTrailerSpan(kind, start, end)
       const fields = this.fields
       const s = start + this.spanBase
       const e = end + this.spanBase

@@ -6,7 +6,7 @@ import type { ParseFailure } from '../errors.js'
 import type { Head, RequestHead } from './head.js'
 import { ParserType } from './llhttp.js'
 import { type BodyEvents, MessageParser } from './message-parser.js'
-import { DEFAULT_LIMITS, type Limits, MessageState, checkRequestHead } from './validator.js'
+import { checkRequestHead, DEFAULT_LIMITS, type Limits, MessageState } from './validator.js'
 
 export interface RequestEvents extends BodyEvents {
   onHead(head: RequestHead): void
@@ -19,13 +19,11 @@ export interface RequestLimits extends Limits {
 
 export class RequestParser extends MessageParser {
   private readonly handler: RequestEvents
-  private readonly maxBody: number
-  private bodyBytes = 0
 
   constructor(events: RequestEvents, limits: Limits & { maxRequestBodyBytes?: number } = DEFAULT_LIMITS) {
     super(ParserType.Request, events, limits)
     this.handler = events
-    this.maxBody = limits.maxRequestBodyBytes ?? Number.POSITIVE_INFINITY
+    this.maxBodyBytes = limits.maxRequestBodyBytes ?? Number.POSITIVE_INFINITY
   }
 
   /**
@@ -39,15 +37,8 @@ export class RequestParser extends MessageParser {
     while (pos < chunk.length) {
       if (this.state === MessageState.Complete) return pos
       if (this.state === MessageState.Failed) return -1
-      const before = this.offset
       pos = this.step(chunk, pos)
       if (pos < 0) return -1
-      if (this.state >= MessageState.BodyLength && this.state <= MessageState.Trailers) {
-        this.bodyBytes += this.offset - before
-        if (this.bodyBytes > this.maxBody) {
-          return this.fail('CLIENT_BODY_TOO_LARGE', this.offset, `request body larger than ${this.maxBody} bytes`)
-        }
-      }
     }
     return pos
   }
@@ -66,14 +57,17 @@ export class RequestParser extends MessageParser {
   protected checkHead(raw: Buffer, fields: number[]): Head | ParseFailure {
     const head = checkRequestHead(raw, fields, this.scanner)
     if ('code' in head) return head
-    if (head.framing.kind === 'length' && head.framing.length > this.maxBody) {
-      return { code: 'CLIENT_BODY_TOO_LARGE', offset: raw.length, reason: `Content-Length larger than ${this.maxBody}` }
+    if (head.framing.kind === 'length' && head.framing.length > this.maxBodyBytes) {
+      return {
+        code: 'CLIENT_BODY_TOO_LARGE',
+        offset: raw.length,
+        reason: `Content-Length larger than ${this.maxBodyBytes}`,
+      }
     }
     return head
   }
 
   protected acceptHead(h: Head): MessageState {
-    this.bodyBytes = 0
     this.handler.onHead(h as RequestHead)
     return this.bodyState(h.framing)
   }

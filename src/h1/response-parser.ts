@@ -5,7 +5,7 @@ import type { ParseFailure } from '../errors.js'
 import type { Head, ResponseHead } from './head.js'
 import { ParserType } from './llhttp.js'
 import { type BodyEvents, MessageParser } from './message-parser.js'
-import { DEFAULT_LIMITS, type Limits, MessageState, type RequestContext, checkResponseHead } from './validator.js'
+import { checkResponseHead, DEFAULT_LIMITS, type Limits, MessageState, type RequestContext } from './validator.js'
 
 export interface ResponseEvents extends BodyEvents {
   /** Every head: interim 1xx (`head.interim`), 101 (`head.upgrade`) and the final one. */
@@ -15,7 +15,7 @@ export interface ResponseEvents extends BodyEvents {
 const GET: RequestContext = { method: 'GET', upgrade: [] }
 
 export class ResponseParser extends MessageParser {
-  private readonly handler: ResponseEvents
+  private handler: ResponseEvents
   private request: RequestContext = GET
   private interimCount = 0
   private final = false
@@ -27,8 +27,12 @@ export class ResponseParser extends MessageParser {
     this.handler = events
   }
 
-  /** Expect the response to `request`; resets the parser for a new exchange. */
-  expect(request: RequestContext): void {
+  /** Expect the response to `request`; resets the parser for a new exchange (optionally with new event handlers). */
+  expect(request: RequestContext, events?: ResponseEvents): void {
+    if (events !== undefined) {
+      this.handler = events
+      this.events = events
+    }
     this.request = request
     this.interimCount = 0
     this.final = false

@@ -7,8 +7,8 @@
 
 import type { ErrorCode, ParseFailure } from '../errors.js'
 import { type FramingInput, messageBodyLength } from './framing.js'
-import { DIGIT, REASON, TARGET, TOKEN, equalsLower, trimOws } from './grammar.js'
-import { FieldKind, type Framing, NO_BODY, type RequestHead, type ResponseHead, classifyField } from './head.js'
+import { DIGIT, equalsLower, REASON, TARGET, TOKEN, trimOws } from './grammar.js'
+import { classifyField, FieldKind, type Framing, NO_BODY, type RequestHead, type ResponseHead } from './head.js'
 
 export const enum MessageState {
   /** Status line or request line. */
@@ -185,11 +185,21 @@ export class HeadScanner {
             state = Scan.Target
             break
           }
-          return this.fail(i, off, 'CLIENT_INVALID_REQUEST', off === 0 ? 'request line expected' : 'method is not a token')
+          return this.fail(
+            i,
+            off,
+            'CLIENT_INVALID_REQUEST',
+            off === 0 ? 'request line expected' : 'method is not a token',
+          )
         case Scan.Target:
           if (TARGET[c] === 1) {
             if (off - this.targetStart >= this.limits.maxUrlBytes) {
-              return this.fail(i, off, 'CLIENT_URI_TOO_LONG', `request-target longer than ${this.limits.maxUrlBytes} bytes`)
+              return this.fail(
+                i,
+                off,
+                'CLIENT_URI_TOO_LONG',
+                `request-target longer than ${this.limits.maxUrlBytes} bytes`,
+              )
             }
             break
           }
@@ -237,7 +247,8 @@ export class HeadScanner {
             state = Scan.EndLF
             break
           }
-          if (c === SP || c === HTAB) return this.fail(i, off, this.invalidHeader(), 'obs-fold or whitespace before a field name')
+          if (c === SP || c === HTAB)
+            return this.fail(i, off, this.invalidHeader(), 'obs-fold or whitespace before a field name')
           if (c === LF) return this.fail(i, off, this.invalidHeader(), 'bare LF')
           if (this.fieldLines === this.limits.maxHeaderCount) {
             return this.fail(i, off, this.tooLarge(), `more than ${this.limits.maxHeaderCount} fields`)
@@ -280,7 +291,12 @@ export class HeadScanner {
           }
           return this.fail(i, off, this.invalidHeader(), 'bare CR')
         default:
-          return this.fail(i, off, this.response ? 'UPSTREAM_INVALID_HEADER' : 'CLIENT_INVALID_HEADER', 'scan after the head')
+          return this.fail(
+            i,
+            off,
+            this.response ? 'UPSTREAM_INVALID_HEADER' : 'CLIENT_INVALID_HEADER',
+            'scan after the head',
+          )
       }
     }
     this.offset = off
@@ -436,7 +452,11 @@ export function checkResponseHead(
   const at = (o: number) => (o >= 0 ? o : raw.length - 2)
   // F4: Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1).
   if (s.transferEncoding !== 0 && minor === 0) {
-    return { code: 'UPSTREAM_INVALID_FRAMING', offset: at(s.teOffset), reason: 'Transfer-Encoding in an HTTP/1.0 response' }
+    return {
+      code: 'UPSTREAM_INVALID_FRAMING',
+      offset: at(s.teOffset),
+      reason: 'Transfer-Encoding in an HTTP/1.0 response',
+    }
   }
   // F5: 1xx and 204 carry no Transfer-Encoding and no non-zero Content-Length (RFC 9110 §8.6, RFC 9112 §6.1).
   if ((status < 200 || status === 204) && (s.transferEncoding !== 0 || s.contentLength > 0)) {
@@ -460,10 +480,18 @@ export function checkResponseHead(
   if ('code' in framed) return framed
   // F2/F3 also apply where the body is never read (HEAD, 304): the framing is still invalid.
   if (s.transferEncoding !== 0 && s.contentLength >= 0) {
-    return { code: 'UPSTREAM_INVALID_FRAMING', offset: at(s.teOffset), reason: 'Transfer-Encoding together with Content-Length' }
+    return {
+      code: 'UPSTREAM_INVALID_FRAMING',
+      offset: at(s.teOffset),
+      reason: 'Transfer-Encoding together with Content-Length',
+    }
   }
   if (s.transferEncoding === 2) {
-    return { code: 'UPSTREAM_INVALID_FRAMING', offset: at(s.teOffset), reason: 'Transfer-Encoding is not exactly one "chunked"' }
+    return {
+      code: 'UPSTREAM_INVALID_FRAMING',
+      offset: at(s.teOffset),
+      reason: 'Transfer-Encoding is not exactly one "chunked"',
+    }
   }
   let upgrade: string | null = null
   if (status === 101) {
@@ -473,15 +501,27 @@ export function checkResponseHead(
       if (s.kinds[f >> 2] === FieldKind.Upgrade) listMembers(raw, fields[f + 2], fields[f + 3], named)
     }
     if (request.upgrade.length === 0 || minor === 0) {
-      return { code: 'UPSTREAM_INVALID_UPGRADE', offset: 9, reason: '101 Switching Protocols without an upgrade request' }
+      return {
+        code: 'UPSTREAM_INVALID_UPGRADE',
+        offset: 9,
+        reason: '101 Switching Protocols without an upgrade request',
+      }
     }
     if (named.length !== 1 || !request.upgrade.includes(named[0]) || !s.connection.includes('upgrade')) {
-      return { code: 'UPSTREAM_INVALID_UPGRADE', offset: 9, reason: '101 does not name exactly one protocol the client offered' }
+      return {
+        code: 'UPSTREAM_INVALID_UPGRADE',
+        offset: 9,
+        reason: '101 does not name exactly one protocol the client offered',
+      }
     }
     upgrade = named[0]
   } else if (status < 200 && interimSoFar >= limits.maxInterimResponses) {
     // F8: bounded number of interim responses (RFC 9110 §15.2).
-    return { code: 'UPSTREAM_INVALID_FRAMING', offset: 9, reason: `more than ${limits.maxInterimResponses} interim responses` }
+    return {
+      code: 'UPSTREAM_INVALID_FRAMING',
+      offset: 9,
+      reason: `more than ${limits.maxInterimResponses} interim responses`,
+    }
   }
   const close = s.connection.includes('close')
   return {
@@ -516,7 +556,11 @@ function validHost(raw: Buffer, start: number, end: number): boolean {
 }
 
 /** Check a complete request head (client rules of RULES.md) and decide its framing. */
-export function checkRequestHead(raw: Buffer, fields: readonly number[], scan: HeadScanner): RequestHead | ParseFailure {
+export function checkRequestHead(
+  raw: Buffer,
+  fields: readonly number[],
+  scan: HeadScanner,
+): RequestHead | ParseFailure {
   const s = summarize(raw, fields, false)
   if (s.failure !== null) return s.failure
   const minor = scan.minorVersion
@@ -530,10 +574,20 @@ export function checkRequestHead(raw: Buffer, fields: readonly number[], scan: H
   let authority = ''
   if (target.charCodeAt(0) !== 0x2f) {
     if (target === '*') {
-      if (method !== 'OPTIONS') return { code: 'CLIENT_INVALID_REQUEST', offset: targetAt, reason: '"*" target for a method other than OPTIONS' }
+      if (method !== 'OPTIONS')
+        return {
+          code: 'CLIENT_INVALID_REQUEST',
+          offset: targetAt,
+          reason: '"*" target for a method other than OPTIONS',
+        }
     } else {
       const m = /^https?:\/\/([^/?#@]+)([/?].*)?$/i.exec(target)
-      if (m === null) return { code: 'CLIENT_INVALID_REQUEST', offset: targetAt, reason: 'request-target is not origin-form or absolute-form' }
+      if (m === null)
+        return {
+          code: 'CLIENT_INVALID_REQUEST',
+          offset: targetAt,
+          reason: 'request-target is not origin-form or absolute-form',
+        }
       authority = m[1]
     }
   }
@@ -550,7 +604,8 @@ export function checkRequestHead(raw: Buffer, fields: readonly number[], scan: H
       hostStart = fields[f + 2]
       hostEnd = fields[f + 3]
       if (hosts > 1) return { code: 'CLIENT_INVALID_HEADER', offset: fields[f], reason: 'more than one Host' }
-      if (!validHost(raw, hostStart, hostEnd)) return { code: 'CLIENT_INVALID_HEADER', offset: hostStart, reason: 'invalid Host' }
+      if (!validHost(raw, hostStart, hostEnd))
+        return { code: 'CLIENT_INVALID_HEADER', offset: hostStart, reason: 'invalid Host' }
     } else if (kind === FieldKind.Expect) {
       expectContinue = equalsLower(raw, fields[f + 2], fields[f + 3], '100-continue')
     } else if (kind === FieldKind.TE) {
@@ -562,13 +617,20 @@ export function checkRequestHead(raw: Buffer, fields: readonly number[], scan: H
       listMembers(raw, fields[f + 2], fields[f + 3], offered)
     }
   }
-  if (hosts === 0 && minor === 1) return { code: 'CLIENT_INVALID_HEADER', offset: raw.length - 2, reason: 'missing Host' }
+  if (hosts === 0 && minor === 1)
+    return { code: 'CLIENT_INVALID_HEADER', offset: raw.length - 2, reason: 'missing Host' }
   // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
   if (s.transferEncoding !== 0 && minor === 0) {
     return { code: 'CLIENT_INVALID_FRAMING', offset: s.teOffset, reason: 'Transfer-Encoding in an HTTP/1.0 request' }
   }
   const framed = framingFailure(
-    messageBodyLength({ response: false, method, status: 0, transferEncoding: s.transferEncoding, contentLength: s.contentLength }),
+    messageBodyLength({
+      response: false,
+      method,
+      status: 0,
+      transferEncoding: s.transferEncoding,
+      contentLength: s.contentLength,
+    }),
     false,
     s.teOffset,
   )

@@ -1,0 +1,178 @@
+// createGateway: owns the listening server (if any), the client connections, the upstream
+// pool, and where failures are reported (onError, diagnostics_channel). Never an 'error' event.
+
+import diagnostics from 'node:diagnostics_channel'
+import net from 'node:net'
+import { GatewayError } from './errors.js'
+import type { RequestHead } from './h1/head.js'
+import type { RequestLimits } from './h1/request-parser.js'
+import { errorResponse } from './h1/serialize.js'
+import { ClientConnection } from './io/client-connection.js'
+import type { GatewayContext } from './io/context.js'
+import { UpstreamPool } from './io/upstream-pool.js'
+import {
+  checkErrorResponse,
+  type ErrorResponse,
+  type GatewayOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js'
+
+const errorChannel = diagnostics.channel('strictgate:error')
+const exchangeChannel = diagnostics.channel('strictgate:exchange')
+
+/** Published on `strictgate:error`. */
+export interface ErrorMessage {
+  error: GatewayError
+  request: RequestHead | undefined
+}
+
+/** Published on `strictgate:exchange` when an exchange ends. */
+export interface ExchangeMessage {
+  request: RequestHead
+  /** Status the client got; 0 when its connection was aborted. */
+  status: number
+  durationMs: number
+  error: GatewayError | undefined
+}
+
+export interface ListenOptions {
+  port?: number
+  host?: string
+  backlog?: number
+}
+
+export interface Gateway {
+  /** Listen on a TCP port; resolves to the bound address. */
+  listen(options?: ListenOptions): Promise<net.AddressInfo>
+  /** Serve an already accepted socket (net.Socket or tls.TLSSocket). */
+  handle(socket: net.Socket): void
+  /** Stop accepting, let in-flight exchanges finish (bounded by timeouts.shutdown), close the pool. */
+  close(): Promise<void>
+  /** Connection counts, for monitoring and tests. */
+  stats(): { clients: number; upstream: { open: number; idle: number; waiting: number } }
+}
+
+class GatewayImpl implements Gateway, GatewayContext {
+  readonly options: ResolvedOptions
+  readonly pool: UpstreamPool
+  readonly requestLimits: RequestLimits
+  readonly viaField: string
+  private readonly clients = new Set<ClientConnection>()
+  private readonly servers: net.Server[] = []
+  private closing: Promise<void> | null = null
+  private whenIdle: (() => void) | null = null
+
+  constructor(options: ResolvedOptions) {
+    this.options = options
+    const { limits, timeouts, upstream, pool } = options
+    const parserLimits = {
+      maxHeaderBytes: limits.maxHeaderBytes,
+      maxHeaderCount: limits.maxHeaderCount,
+      maxUrlBytes: limits.maxUrlBytes,
+      maxInterimResponses: limits.maxInterimResponses,
+    }
+    this.requestLimits = { ...parserLimits, maxRequestBodyBytes: limits.maxRequestBodyBytes }
+    this.pool = new UpstreamPool({
+      host: upstream.host,
+      port: upstream.port,
+      connectTimeout: timeouts.connect,
+      keepAliveTimeout: timeouts.keepAlive,
+      maxSockets: pool.maxSockets,
+      maxIdle: pool.maxIdle,
+      limits: parserLimits,
+    })
+    this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`
+  }
+
+  listen(options: ListenOptions = {}): Promise<net.AddressInfo> {
+    if (this.closing !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handle(socket))
+    this.servers.push(server)
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog }, () => {
+        server.off('error', reject)
+        // After listening, a server error (EMFILE on accept...) must not crash the process.
+        server.on('error', () => {})
+        resolve(server.address() as net.AddressInfo)
+      })
+    })
+  }
+
+  handle(socket: net.Socket): void {
+    // A socket error before our listeners are attached must not become an uncaught exception.
+    socket.on('error', () => {})
+    if (this.closing !== null || this.clients.size >= this.options.limits.maxConnections) {
+      const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
+      this.report(err, undefined)
+      socket.end(errorResponse('GATEWAY_CONNECTION_LIMIT', true))
+      socket.setTimeout(1_000, () => socket.destroy())
+      return
+    }
+    this.clients.add(new ClientConnection(this, socket))
+  }
+
+  connectionClosed(conn: ClientConnection): void {
+    this.clients.delete(conn)
+    if (this.clients.size === 0 && this.whenIdle !== null) this.whenIdle()
+  }
+
+  report(err: GatewayError, request: RequestHead | undefined): ErrorResponse | undefined {
+    if (errorChannel.hasSubscribers) errorChannel.publish({ error: err, request } satisfies ErrorMessage)
+    const hook = this.options.onError
+    if (hook === null) return undefined
+    try {
+      const custom = hook(err, request)
+      if (custom === undefined || custom === null) return undefined
+      checkErrorResponse(custom)
+      return custom
+    } catch (cause) {
+      // A throwing hook or an invalid custom response: the gateway's own page goes out.
+      if (errorChannel.hasSubscribers) {
+        const error = new GatewayError('GATEWAY_INTERNAL_ERROR', `onError hook failed: ${String(cause)}`, { cause })
+        errorChannel.publish({ error, request } satisfies ErrorMessage)
+      }
+      return undefined
+    }
+  }
+
+  publishExchange(request: RequestHead, status: number, started: bigint, error?: GatewayError): void {
+    if (!exchangeChannel.hasSubscribers) return
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6
+    exchangeChannel.publish({ request, status, durationMs, error } satisfies ExchangeMessage)
+  }
+
+  stats(): ReturnType<Gateway['stats']> {
+    return { clients: this.clients.size, upstream: this.pool.stats }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    const closed = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
+    for (const client of this.clients) client.shutdown()
+    if (this.clients.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const client of this.clients) client.destroy()
+          resolve()
+        }, this.options.timeouts.shutdown)
+        this.whenIdle = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+    this.pool.close()
+    await Promise.all(closed)
+  }
+}
+
+/** Create a gateway. Options are validated now: a bad one throws a TypeError naming it. */
+export function createGateway(options: GatewayOptions): Gateway {
+  return new GatewayImpl(resolveOptions(options))
+}

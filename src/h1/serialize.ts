@@ -1,0 +1,193 @@
+// Heads on the way out: the received head's field lines are copied as raw byte ranges, minus
+// the hop-by-hop fields (RFC 9110 §7.6.1), plus what the gateway adds (Via, framing, ...).
+// Canned error responses are built once per code and reused.
+
+import { type ErrorCode, proxyStatusFor, statusFor } from '../errors.js'
+import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead } from './head.js'
+
+const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade'])
+
+/** Field names listed in Connection (besides its own options): also hop-by-hop. */
+function connectionNamed(head: Head): Set<string> | null {
+  let named: Set<string> | null = null
+  for (const token of head.connection) {
+    if (!CONNECTION_OPTIONS.has(token)) (named ??= new Set()).add(token)
+  }
+  return named
+}
+
+const enum Keep {
+  /** Everything end to end. */
+  EndToEnd = 0,
+  /** Also keep Upgrade (a requested upgrade, a 101). */
+  WithUpgrade = 1,
+  /** Also drop Host (replaced from an absolute-form target). */
+  WithoutHost = 2,
+}
+
+/**
+ * Copies `prefix`, the kept field lines of `head` and `suffix` into one Buffer. Content-Length
+ * is dropped too: the caller writes the framing it chose.
+ */
+function build(head: Head, prefix: Buffer | string, keep: Keep, suffix: string): Buffer {
+  const { raw, fields, kinds } = head
+  const n = kinds.length
+  const named = head.connection.length === 0 ? null : connectionNamed(head)
+  // Pass 1: mark kept lines and measure.
+  let size = prefix.length + suffix.length + 2
+  const drop: boolean[] = []
+  let dropped = 0
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i]
+    let d =
+      kind === FieldKind.ContentLength ||
+      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && keep === Keep.WithUpgrade)) ||
+      (kind === FieldKind.Host && keep === Keep.WithoutHost)
+    if (!d && named !== null) d = named.has(raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase())
+    drop.push(d)
+    if (d) dropped++
+    else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
+  }
+  const out = Buffer.allocUnsafe(size)
+  let pos = typeof prefix === 'string' ? out.write(prefix, 0, 'latin1') : prefix.copy(out, 0)
+  if (n > 0) {
+    if (dropped === 0) {
+      // Common case: every field line is kept, one copy.
+      pos += raw.copy(out, pos, fields[0], raw.length - 2)
+    } else {
+      let runStart = -1
+      for (let i = 0; i <= n; i++) {
+        if (i < n && !drop[i]) {
+          if (runStart < 0) runStart = fields[4 * i]
+          continue
+        }
+        if (runStart >= 0) {
+          pos += raw.copy(out, pos, runStart, i < n ? fields[4 * i] : raw.length - 2)
+          runStart = -1
+        }
+      }
+    }
+  }
+  pos += out.write(suffix, pos, 'latin1')
+  out[pos++] = 0x0d
+  out[pos++] = 0x0a
+  return pos === size ? out : out.subarray(0, pos)
+}
+
+/** The request-target to send upstream: origin-form (absolute-form is reduced to its path). */
+export function originForm(head: RequestHead): string {
+  const target = head.target
+  if (target.charCodeAt(0) === 0x2f || target === '*') return target
+  const afterScheme = target.indexOf('//') + 2
+  const slash = target.slice(afterScheme).search(/[/?]/)
+  if (slash < 0) return '/'
+  const rest = target.slice(afterScheme + slash)
+  return rest.charCodeAt(0) === 0x3f ? `/${rest}` : rest
+}
+
+/**
+ * The request head sent upstream: HTTP/1.1 request line, end-to-end fields, then `extra`
+ * (field lines ending in CRLF: Via, X-Forwarded-*, framing, Connection, Host).
+ */
+export function serializeRequestHead(head: RequestHead, extra: string): Buffer {
+  const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
+  const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
+  const keep = head.upgrade.length > 0 ? Keep.WithUpgrade : absolute ? Keep.WithoutHost : Keep.EndToEnd
+  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, keep, extra)
+}
+
+/** A response head relayed to the client: HTTP/1.1 status line as received, end-to-end fields, `extra`. */
+export function serializeResponseHead(head: ResponseHead, extra: string): Buffer {
+  // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received.
+  const statusLine = Buffer.allocUnsafe(head.reasonEnd + 2)
+  statusLine.write('HTTP/1.1', 0, 'latin1')
+  head.raw.copy(statusLine, 8, 8, head.reasonEnd + 2)
+  return build(head, statusLine, head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd, extra)
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+}
+
+export function reasonFor(status: number): string {
+  return REASONS[status] ?? (status < 500 ? 'Client Error' : 'Server Error')
+}
+
+function proxyStatus(code: ErrorCode): string {
+  return `strictgate; error=${proxyStatusFor(code)}; details="${code}"`
+}
+
+const canned = new Map<string, Buffer>()
+
+/**
+ * The gateway's own error response for `code` (RULES.md "The error response"), built once.
+ * `close` adds `Connection: close`.
+ */
+export function errorResponse(code: ErrorCode, close: boolean): Buffer {
+  const key = close ? `${code}:close` : code
+  let buf = canned.get(key)
+  if (buf === undefined) {
+    const status = statusFor(code)
+    const body = `${reasonFor(status)}\n`
+    buf = Buffer.from(
+      `HTTP/1.1 ${status} ${reasonFor(status)}\r\n` +
+        'Content-Type: text/plain; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Cache-Control: no-store\r\n' +
+        `Proxy-Status: ${proxyStatus(code)}\r\n` +
+        (close ? 'Connection: close\r\n' : '') +
+        `\r\n${body}`,
+      'latin1',
+    )
+    canned.set(key, buf)
+  }
+  return buf
+}
+
+/** An error response customised by an onError hook (already validated). */
+export function customErrorResponse(
+  code: ErrorCode,
+  close: boolean,
+  custom: { status?: number; headers?: Record<string, string>; body?: string | Buffer },
+  headRequest: boolean,
+): Buffer {
+  const status = custom.status ?? statusFor(code)
+  const body =
+    custom.body === undefined
+      ? Buffer.from(`${reasonFor(status)}\n`)
+      : typeof custom.body === 'string'
+        ? Buffer.from(custom.body)
+        : custom.body
+  const fields: Record<string, string> = {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...custom.headers,
+  }
+  let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`
+  for (const [name, value] of Object.entries(fields)) {
+    const lower = name.toLowerCase()
+    // Framing and connection management stay the gateway's.
+    if (
+      lower === 'content-length' ||
+      lower === 'transfer-encoding' ||
+      lower === 'connection' ||
+      lower === 'proxy-status'
+    )
+      continue
+    head += `${name}: ${value}\r\n`
+  }
+  head += `Content-Length: ${body.length}\r\nProxy-Status: ${proxyStatus(code)}\r\n`
+  if (close) head += 'Connection: close\r\n'
+  head += '\r\n'
+  return headRequest ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body])
+}

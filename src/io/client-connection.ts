@@ -1,0 +1,347 @@
+// One client socket: reads requests one at a time (pipelined ones wait their turn, so answers
+// go out in order), runs an Exchange per request, and owns the client side of every ending.
+
+import type { Socket } from 'node:net'
+import { type ErrorCode, GatewayError, type ParseFailure } from '../errors.js'
+import type { RequestHead, Trailer } from '../h1/head.js'
+import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
+import { customErrorResponse, errorResponse } from '../h1/serialize.js'
+import type { GatewayContext } from './context.js'
+import { Exchange, ExchangeState } from './exchange.js'
+
+export const enum ClientState {
+  /** Waiting for, or reading, a request head. */
+  Head = 0,
+  /** Reading a request body. */
+  Body = 1,
+  /** Request read; its response is in flight. */
+  Waiting = 2,
+  /** Bytes flow to and from an upgraded upstream connection. */
+  Tunnel = 3,
+  /** Ending: no more requests are read. */
+  Closing = 4,
+  Closed = 5,
+}
+
+const enum Timer {
+  None = 0,
+  /** Head of the first request, or of a request whose first byte arrived (timeouts.request). */
+  RequestHead = 1,
+  /** Idle between requests (timeouts.keepAlive). */
+  KeepAlive = 2,
+}
+
+export class ClientConnection implements RequestEvents {
+  readonly socket: Socket
+  state = ClientState.Head
+  readonly remoteAddress: string
+  readonly protocol: 'http' | 'https'
+  private readonly ctx: GatewayContext
+  private readonly parser: RequestParser
+  private exchange: Exchange | null = null
+  /** Bytes of the next pipelined request(s), held while the current one is answered. */
+  private pending: Buffer | null = null
+  private closeAfterResponse = false
+  private timer: NodeJS.Timeout | null = null
+  private timerKind = Timer.None
+  private tunnelPeer: Socket | null = null
+
+  constructor(ctx: GatewayContext, socket: Socket) {
+    this.ctx = ctx
+    this.socket = socket
+    this.remoteAddress = socket.remoteAddress ?? ''
+    this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
+    this.parser = new RequestParser(this, ctx.requestLimits)
+    socket.setNoDelay(true)
+    socket.on('data', this.onData)
+    socket.on('end', this.onEnd)
+    socket.on('error', this.onError)
+    socket.on('close', this.onClose)
+    socket.on('drain', this.onDrain)
+    socket.on('timeout', this.onSocketTimeout)
+    this.arm(Timer.RequestHead, ctx.options.timeouts.request)
+  }
+
+  // ---- reading requests --------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    switch (this.state) {
+      case ClientState.Tunnel:
+        if (!(this.tunnelPeer as Socket).write(chunk)) this.socket.pause()
+        return
+      case ClientState.Closing:
+      case ClientState.Closed:
+        return
+      default:
+        if (this.pending !== null) {
+          this.pending = Buffer.concat([this.pending, chunk])
+          this.socket.pause()
+          return
+        }
+        this.feed(chunk)
+    }
+  }
+
+  private feed(chunk: Buffer): void {
+    let pos = 0
+    while (pos < chunk.length) {
+      if (this.state === ClientState.Waiting || this.state >= ClientState.Tunnel) {
+        // The current request is read; the rest waits until its response is done.
+        if (this.state === ClientState.Waiting) {
+          this.pending = chunk.subarray(pos)
+          this.socket.pause()
+        }
+        return
+      }
+      if (this.state === ClientState.Head && this.timerKind !== Timer.RequestHead && this.parser.idle) {
+        this.arm(Timer.RequestHead, this.ctx.options.timeouts.request)
+      }
+      const n = this.parser.execute(chunk, pos)
+      if (n < 0) {
+        this.requestFailed(this.parser.failure as ParseFailure)
+        return
+      }
+      pos = n
+    }
+  }
+
+  onHead(head: RequestHead): void {
+    this.disarm()
+    if (!head.keepAlive) this.closeAfterResponse = true
+    this.state = ClientState.Body
+    // A stalled request body is bounded by timeouts.idle.
+    this.socket.setTimeout(this.ctx.options.timeouts.idle)
+    const exchange = new Exchange(this, this.ctx, head)
+    this.exchange = exchange
+    exchange.start()
+  }
+
+  onBody(chunk: Buffer): void {
+    this.exchange?.requestBody(chunk)
+  }
+
+  onTrailers(_trailers: readonly Trailer[]): void {
+    // Request trailers are validated by the parser and not forwarded.
+  }
+
+  onComplete(): void {
+    this.socket.setTimeout(0)
+    if (this.state === ClientState.Body) this.state = ClientState.Waiting
+    this.exchange?.requestComplete()
+  }
+
+  /** The request was malformed: answer 4xx (if nothing was sent yet) and close. */
+  private requestFailed(failure: ParseFailure): void {
+    const err = GatewayError.fromFailure(failure)
+    const exchange = this.exchange
+    this.exchange = null
+    if (exchange !== null && !exchange.abandon()) {
+      // The response was already under way: the truncation must be visible.
+      err.status = 0
+      this.ctx.report(err, exchange.request)
+      this.abort()
+      return
+    }
+    this.answerError(err, exchange?.request, false)
+  }
+
+  pauseReading(): void {
+    if (this.state < ClientState.Closing) this.socket.pause()
+  }
+
+  resumeReading(): void {
+    if (this.pending === null && this.state < ClientState.Closing) this.socket.resume()
+  }
+
+  // ---- writing responses ---------------------------------------------------------------------
+
+  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
+    if (this.state === ClientState.Closed || this.socket.destroyed) return true
+    return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding)
+  }
+
+  cork(): void {
+    this.socket.cork()
+  }
+
+  uncork(): void {
+    this.socket.uncork()
+  }
+
+  /** The exchange ended with a complete response. Go on with the next request, or close. */
+  exchangeDone(exchange: Exchange, reusable: boolean): void {
+    if (this.exchange !== exchange) return
+    this.exchange = null
+    if (!reusable || this.closeAfterResponse || this.state >= ClientState.Closing) {
+      this.end()
+      return
+    }
+    this.state = ClientState.Head
+    this.arm(Timer.KeepAlive, this.ctx.options.timeouts.keepAlive)
+    const pending = this.pending
+    this.pending = null
+    this.socket.resume()
+    if (pending !== null) this.feed(pending)
+  }
+
+  /**
+   * Answer `err` with the gateway's error response (or the onError hook's). The connection
+   * stays open only if the request was fully read and nothing else is wrong with it.
+   */
+  answerError(err: GatewayError, request: RequestHead | undefined, requestDone: boolean): void {
+    if (this.exchange !== null && this.exchange.request === request) this.exchange = null
+    const close =
+      err.source === 'client' || !requestDone || this.closeAfterResponse || this.state >= ClientState.Closing
+    const custom = this.ctx.report(err, request)
+    let response: Buffer
+    if (custom !== undefined) {
+      response = customErrorResponse(err.code, close, custom, request?.method === 'HEAD')
+      if (custom.status !== undefined) err.status = custom.status
+    } else {
+      response = errorResponse(err.code, close)
+      if (request?.method === 'HEAD') response = response.subarray(0, response.indexOf('\r\n\r\n') + 4)
+    }
+    this.write(response)
+    if (close) {
+      this.end()
+      return
+    }
+    this.state = ClientState.Head
+    this.arm(Timer.KeepAlive, this.ctx.options.timeouts.keepAlive)
+    const pending = this.pending
+    this.pending = null
+    this.socket.resume()
+    if (pending !== null) this.feed(pending)
+  }
+
+  // ---- tunnel --------------------------------------------------------------------------------
+
+  startTunnel(exchange: Exchange, upstream: Socket): void {
+    if (this.exchange !== exchange) return
+    this.state = ClientState.Tunnel
+    this.tunnelPeer = upstream
+    this.disarm()
+    this.socket.setTimeout(0)
+    const pending = this.pending
+    this.pending = null
+    if (pending !== null) upstream.write(pending)
+    this.socket.resume()
+  }
+
+  endTunnel(): void {
+    this.end()
+  }
+
+  // ---- endings -------------------------------------------------------------------------------
+
+  /** Close after what was written is flushed. */
+  end(): void {
+    if (this.state >= ClientState.Closing) return
+    this.state = ClientState.Closing
+    this.disarm()
+    this.socket.end()
+  }
+
+  /** Make the truncation visible: reset, never a clean end. */
+  abort(): void {
+    if (this.state === ClientState.Closed) return
+    this.state = ClientState.Closed
+    this.disarm()
+    const s = this.socket as Socket & { resetAndDestroy?: () => void }
+    if (typeof s.resetAndDestroy === 'function' && !s.destroyed && s.readyState !== 'opening') s.resetAndDestroy()
+    else s.destroy()
+  }
+
+  /** Graceful shutdown: close now if idle, else after the response in flight. */
+  shutdown(): void {
+    this.closeAfterResponse = true
+    if (this.exchange === null && this.state === ClientState.Head && this.parser.idle) this.end()
+  }
+
+  destroy(): void {
+    this.abort()
+  }
+
+  private readonly onEnd = (): void => {
+    if (this.state === ClientState.Tunnel) {
+      this.tunnelPeer?.end()
+      return
+    }
+    const failure = this.parser.finish()
+    if (failure !== null && this.state < ClientState.Closing) {
+      // Half a request, then FIN.
+      const exchange = this.exchange
+      this.exchange = null
+      exchange?.clientAborted()
+      if (exchange === null) this.ctx.report(GatewayError.fromFailure(failure), undefined)
+      this.abort()
+      return
+    }
+    this.closeAfterResponse = true
+    if (this.exchange === null) this.end()
+  }
+
+  private readonly onError = (): void => {
+    // 'close' follows; the exchange learns of it there.
+  }
+
+  private readonly onClose = (): void => {
+    this.state = ClientState.Closed
+    this.disarm()
+    this.socket.setTimeout(0)
+    const exchange = this.exchange
+    this.exchange = null
+    exchange?.clientAborted()
+    this.parser.destroy()
+    this.ctx.connectionClosed(this)
+  }
+
+  private readonly onDrain = (): void => {
+    if (this.state === ClientState.Tunnel) this.tunnelPeer?.resume()
+    else this.exchange?.clientDrained()
+  }
+
+  private readonly onSocketTimeout = (): void => {
+    // Armed only while a request body is read (timeouts.idle).
+    if (this.state !== ClientState.Body) return
+    this.fail('CLIENT_TIMEOUT', `request body stalled for ${this.ctx.options.timeouts.idle} ms`)
+  }
+
+  private fail(code: ErrorCode, reason: string): void {
+    this.requestFailed({ code, offset: this.parser.offset, reason })
+  }
+
+  private arm(kind: Timer, ms: number): void {
+    this.timerKind = kind
+    if (this.timer === null) this.timer = setTimeout(this.onTimer, ms)
+    else {
+      clearTimeout(this.timer)
+      this.timer = setTimeout(this.onTimer, ms)
+    }
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    this.timerKind = Timer.None
+  }
+
+  private readonly onTimer = (): void => {
+    const kind = this.timerKind
+    this.timer = null
+    this.timerKind = Timer.None
+    if (this.state !== ClientState.Head) return
+    if (kind === Timer.RequestHead && !this.parser.idle) {
+      this.fail('CLIENT_TIMEOUT', `request head not complete within ${this.ctx.options.timeouts.request} ms`)
+    } else {
+      // Nothing of a request arrived: close quietly, as for an idle keep-alive connection.
+      this.end()
+    }
+  }
+
+  get busy(): boolean {
+    return this.exchange !== null && this.exchange.state < ExchangeState.Done
+  }
+}

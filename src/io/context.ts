@@ -1,0 +1,21 @@
+// What the io/ classes need from the gateway that owns them, as one small interface.
+
+import type { GatewayError } from '../errors.js'
+import type { RequestHead } from '../h1/head.js'
+import type { RequestLimits } from '../h1/request-parser.js'
+import type { ErrorResponse, ResolvedOptions } from '../options.js'
+import type { ClientConnection } from './client-connection.js'
+import type { UpstreamPool } from './upstream-pool.js'
+
+export interface GatewayContext {
+  readonly options: ResolvedOptions
+  readonly pool: UpstreamPool
+  readonly requestLimits: RequestLimits
+  /** `Via: ...\r\n`, or '' when disabled. */
+  readonly viaField: string
+  /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
+  report(err: GatewayError, request: RequestHead | undefined): ErrorResponse | undefined
+  /** Publish a finished exchange on `strictgate:exchange`. */
+  publishExchange(request: RequestHead, status: number, started: bigint, error?: GatewayError): void
+  connectionClosed(conn: ClientConnection): void
+}

@@ -1,0 +1,433 @@
+// One request/response relay. The response head is validated completely before a byte of it
+// is written; a failure before that is answered with 502/504 on the client socket, a failure
+// after it aborts the client connection (never a terminal chunk, never padding).
+
+import { type ErrorCode, GatewayError } from '../errors.js'
+import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
+import type { ResponseEvents } from '../h1/response-parser.js'
+import { serializeRequestHead, serializeResponseHead } from '../h1/serialize.js'
+import type { ClientConnection } from './client-connection.js'
+import type { GatewayContext } from './context.js'
+import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
+
+export const enum ExchangeState {
+  /** Waiting for an upstream connection. */
+  Connecting = 0,
+  /** Request head sent; no final response head yet. */
+  AwaitingHead = 1,
+  /** Final head relayed; body in flight. */
+  Relaying = 2,
+  /** A 101 was relayed: bytes flow both ways untouched. */
+  Tunnel = 3,
+  Done = 4,
+  Failed = 5,
+}
+
+/** How the response body is framed towards the client. */
+const enum OutFraming {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  Close = 3,
+}
+
+const CRLF = Buffer.from('\r\n')
+const LAST_CHUNK = Buffer.from('0\r\n\r\n')
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+export class Exchange implements UpstreamUser, ResponseEvents {
+  state = ExchangeState.Connecting
+  readonly request: RequestHead
+  private readonly client: ClientConnection
+  private readonly ctx: GatewayContext
+  private conn: UpstreamConnection | null = null
+  /** Request body pieces received before the upstream connection was ready. */
+  private pendingBody: Buffer[] | null = []
+  private requestDone = false
+  private requestChunked: boolean
+  private outFraming = OutFraming.None
+  private responseKeepAlive = false
+  private upstreamKeepAlive = false
+  private trailers: readonly Trailer[] | null = null
+  private responseTimer: NodeJS.Timeout | null = null
+  private retried = false
+  private responseBytes = 0
+  private status = 0
+  private readonly started = process.hrtime.bigint()
+
+  constructor(client: ClientConnection, ctx: GatewayContext, request: RequestHead) {
+    this.client = client
+    this.ctx = ctx
+    this.request = request
+    this.requestChunked = request.framing.kind === 'chunked'
+  }
+
+  start(): void {
+    this.ctx.pool.acquire(this)
+  }
+
+  // ---- client side -------------------------------------------------------------------------
+
+  /** A slice of the request body (already validated by the request parser). */
+  requestBody(chunk: Buffer): void {
+    if (this.state >= ExchangeState.Done) return
+    if (this.pendingBody !== null) {
+      this.pendingBody.push(Buffer.from(chunk))
+      // Hold the client until the upstream is ready: memory stays bounded.
+      this.client.pauseReading()
+      return
+    }
+    this.writeBody(chunk)
+  }
+
+  requestComplete(): void {
+    this.requestDone = true
+    if (this.state >= ExchangeState.Done) return
+    if (this.pendingBody === null && this.requestChunked && this.conn !== null) this.conn.socket.write(LAST_CHUNK)
+  }
+
+  private writeBody(chunk: Buffer): void {
+    const socket = (this.conn as UpstreamConnection).socket
+    let ok: boolean
+    if (this.requestChunked) {
+      socket.cork()
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1')
+      socket.write(chunk)
+      ok = socket.write(CRLF)
+      socket.uncork()
+    } else {
+      ok = socket.write(chunk)
+    }
+    if (!ok) this.client.pauseReading()
+  }
+
+  /** The client went away (closed or reset) before this exchange ended. */
+  clientAborted(): void {
+    if (this.state >= ExchangeState.Done) return
+    if (this.state === ExchangeState.Tunnel) {
+      // A tunnel ends when either side closes: nothing failed.
+      this.state = ExchangeState.Done
+      this.conn?.destroy()
+      return
+    }
+    this.finishFailed('CLIENT_ABORTED', 'client closed the connection', undefined, 0)
+  }
+
+  /**
+   * The client's request turned out malformed: drop the upstream side. Returns whether the
+   * client can still be answered with an error response (no final head relayed yet).
+   */
+  abandon(): boolean {
+    const canAnswer = this.state <= ExchangeState.AwaitingHead
+    if (this.state < ExchangeState.Done) {
+      if (this.state === ExchangeState.Connecting) this.ctx.pool.cancel(this)
+      this.state = ExchangeState.Failed
+      this.clearResponseTimer()
+      this.conn?.destroy()
+    }
+    return canAnswer
+  }
+
+  /** The client wrote more of the request while the upstream could not take it: resume when it can. */
+  onUpstreamDrain(): void {
+    this.client.resumeReading()
+  }
+
+  /** The client socket drained: the upstream may send more. */
+  clientDrained(): void {
+    if (this.conn !== null && this.state === ExchangeState.Relaying) this.conn.socket.resume()
+  }
+
+  // ---- upstream connection -----------------------------------------------------------------
+
+  onUpstreamConnect(conn: UpstreamConnection): void {
+    if (this.state !== ExchangeState.Connecting) {
+      // Ended while waiting (client aborted): hand the connection back untouched.
+      this.ctx.pool.release(conn)
+      return
+    }
+    this.conn = conn
+    this.state = ExchangeState.AwaitingHead
+    conn.parser.expect(this.request, this)
+    const socket = conn.socket
+    socket.cork()
+    socket.write(serializeRequestHead(this.request, this.requestExtra()))
+    const pending = this.pendingBody as Buffer[]
+    this.pendingBody = null
+    for (const chunk of pending) this.writeBody(chunk)
+    if (this.requestDone && this.requestChunked) socket.write(LAST_CHUNK)
+    socket.uncork()
+    this.client.resumeReading()
+    this.responseTimer = setTimeout(this.onResponseTimeout, this.ctx.options.timeouts.response)
+  }
+
+  onUpstreamConnectError(code: ErrorCode, cause: Error | null): void {
+    this.fail(code, cause === null ? 'cannot connect to the upstream' : cause.message)
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    const conn = this.conn as UpstreamConnection
+    if (this.state === ExchangeState.Tunnel) {
+      if (!this.client.write(chunk)) conn.socket.pause()
+      return
+    }
+    this.responseBytes += chunk.length
+    const client = this.client
+    client.cork()
+    const n = conn.parser.execute(chunk)
+    client.uncork()
+    if (n < 0) {
+      const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
+      if (this.state === ExchangeState.Done) {
+        // B5: the response stands; the extra bytes go away with the connection.
+        this.report(new GatewayError(failure.code, failure.reason, { offset: failure.offset, status: this.status }))
+        conn.destroy()
+        this.afterComplete()
+        return
+      }
+      this.fail(failure.code, failure.reason, failure.offset)
+      return
+    }
+    // The parser's events may have moved the state on.
+    const after = this.state as ExchangeState
+    if (after === ExchangeState.Tunnel) {
+      if (n < chunk.length) client.write(chunk.subarray(n))
+    } else if (after === ExchangeState.Done) {
+      this.afterComplete()
+    }
+  }
+
+  onUpstreamEnd(): void {
+    if (this.state === ExchangeState.Tunnel) {
+      this.client.endTunnel()
+      return
+    }
+    const conn = this.conn as UpstreamConnection
+    if (this.state >= ExchangeState.Done) {
+      conn.destroy()
+      return
+    }
+    const failure = conn.parser.finish()
+    conn.destroy()
+    if (failure !== null) this.upstreamBroke(failure.code, failure.reason, failure.offset)
+    // A close-delimited body ended here: onComplete has run.
+    else if (this.state === ExchangeState.Done) this.afterComplete()
+  }
+
+  onUpstreamClose(cause: Error | null): void {
+    if (this.state === ExchangeState.Tunnel) {
+      this.client.endTunnel()
+      this.state = ExchangeState.Done
+      return
+    }
+    if (this.state >= ExchangeState.Done) return
+    const conn = this.conn as UpstreamConnection
+    const failure = conn.parser.abort()
+    if (failure === null) return
+    this.upstreamBroke(failure.code, cause?.message ?? failure.reason, failure.offset)
+  }
+
+  onUpstreamTimeout(): void {
+    // Only armed while relaying a body (timeouts.idle).
+    this.fail('UPSTREAM_IDLE_TIMEOUT', `no body byte within ${this.ctx.options.timeouts.idle} ms`)
+  }
+
+  private readonly onResponseTimeout = (): void => {
+    this.responseTimer = null
+    if (this.state === ExchangeState.AwaitingHead) {
+      this.fail('UPSTREAM_RESPONSE_TIMEOUT', `no response head within ${this.ctx.options.timeouts.response} ms`)
+    }
+  }
+
+  /**
+   * The connection closed or reset before the response was complete. RFC 9112 §9.3.1: retry
+   * once on a fresh connection if the request is idempotent, the connection had been reused,
+   * nothing of the response arrived and the request can be sent again (no body).
+   */
+  private upstreamBroke(code: ErrorCode, reason: string, offset: number | undefined): void {
+    const conn = this.conn as UpstreamConnection
+    if (
+      code === 'UPSTREAM_CLOSED' &&
+      !this.retried &&
+      conn.reused &&
+      this.responseBytes === 0 &&
+      this.request.framing.kind === 'none' &&
+      IDEMPOTENT.has(this.request.method)
+    ) {
+      this.retried = true
+      this.clearResponseTimer()
+      conn.destroy()
+      this.conn = null
+      this.pendingBody = []
+      this.state = ExchangeState.Connecting
+      this.ctx.pool.acquire(this, true)
+      return
+    }
+    this.fail(code, reason, offset)
+  }
+
+  // ---- response events (from the parser, synchronously inside onUpstreamData) ---------------
+
+  onHead(head: ResponseHead): void {
+    const client = this.client
+    if (head.interim) {
+      // 1xx are relayed to HTTP/1.1 clients only (RULES.md F8).
+      if (this.request.minorVersion === 1) client.write(serializeResponseHead(head, this.via()))
+      return
+    }
+    this.clearResponseTimer()
+    this.status = head.status
+    if (head.upgrade !== null) {
+      client.write(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`))
+      this.state = ExchangeState.Tunnel
+      client.startTunnel(this, (this.conn as UpstreamConnection).socket)
+      this.publishExchange()
+      return
+    }
+    let extra = this.via()
+    const http10 = this.request.minorVersion === 0
+    const framing = head.framing
+    let keepAlive = this.request.keepAlive && this.requestDone
+    if (framing.kind === 'length') {
+      this.outFraming = OutFraming.Length
+      extra += `Content-Length: ${framing.length}\r\n`
+    } else if (framing.kind === 'none') {
+      this.outFraming = OutFraming.None
+      // HEAD and 304 keep the upstream's Content-Length: it describes the selected representation.
+      if (head.status !== 204 && head.status >= 200) extra += this.contentLengthOf(head)
+    } else if (http10) {
+      this.outFraming = OutFraming.Close
+      keepAlive = false
+    } else {
+      this.outFraming = OutFraming.Chunked
+      extra += 'Transfer-Encoding: chunked\r\n'
+    }
+    this.responseKeepAlive = keepAlive
+    this.upstreamKeepAlive = head.keepAlive
+    if (!keepAlive) extra += 'Connection: close\r\n'
+    else if (http10) extra += 'Connection: keep-alive\r\n'
+    this.state = ExchangeState.Relaying
+    client.write(serializeResponseHead(head, extra))
+    const conn = this.conn as UpstreamConnection
+    conn.socket.setTimeout(this.ctx.options.timeouts.idle)
+  }
+
+  onBody(chunk: Buffer): void {
+    const client = this.client
+    let ok: boolean
+    if (this.outFraming === OutFraming.Chunked) {
+      client.write(`${chunk.length.toString(16)}\r\n`)
+      client.write(chunk)
+      ok = client.write(CRLF)
+    } else {
+      ok = client.write(chunk)
+    }
+    if (!ok) (this.conn as UpstreamConnection).socket.pause()
+  }
+
+  onTrailers(trailers: readonly Trailer[]): void {
+    // Relayed only to clients that asked for them (RULES.md B2); otherwise dropped.
+    if (this.request.acceptsTrailers) this.trailers = trailers
+  }
+
+  onComplete(): void {
+    if (this.state !== ExchangeState.Relaying) return
+    const client = this.client
+    if (this.outFraming === OutFraming.Chunked) {
+      if (this.trailers === null) client.write(LAST_CHUNK)
+      else {
+        let t = '0\r\n'
+        for (const [name, value] of this.trailers) t += `${name}: ${value}\r\n`
+        client.write(`${t}\r\n`, 'latin1')
+      }
+    }
+    this.state = ExchangeState.Done
+    ;(this.conn as UpstreamConnection).socket.setTimeout(0)
+    this.publishExchange()
+  }
+
+  /**
+   * After the parser returned from the chunk that completed the response: pool the upstream
+   * connection if it is clean, then let the client connection go on (next pipelined request).
+   */
+  private afterComplete(): void {
+    const conn = this.conn as UpstreamConnection
+    if (this.requestDone && this.upstreamKeepAlive && conn.state === ConnState.Busy) this.ctx.pool.release(conn)
+    else conn.destroy()
+    // The request may still be streaming (an early response): then neither side can continue.
+    const reusable = this.requestDone && this.responseKeepAlive && this.outFraming !== OutFraming.Close
+    this.client.exchangeDone(this, reusable)
+  }
+
+  // ---- endings --------------------------------------------------------------------------------
+
+  /** Fail the exchange: 502/504 if nothing of the final response was sent, else abort the client. */
+  fail(code: ErrorCode, reason: string, offset?: number): void {
+    if (this.state >= ExchangeState.Done) return
+    const headSent = this.state === ExchangeState.Relaying || this.state === ExchangeState.Tunnel
+    this.finishFailed(code, reason, offset, headSent ? 0 : -1)
+  }
+
+  /** `status` -1: answer with the error response; 0: abort the client connection. */
+  private finishFailed(code: ErrorCode, reason: string, offset: number | undefined, status: number): void {
+    const wasConnecting = this.state === ExchangeState.Connecting
+    this.state = ExchangeState.Failed
+    this.clearResponseTimer()
+    if (wasConnecting) this.ctx.pool.cancel(this)
+    if (this.conn !== null) this.conn.destroy()
+    const err = new GatewayError(code, reason, { offset, status: status === -1 ? undefined : 0 })
+    if (code === 'CLIENT_ABORTED') {
+      this.report(err)
+      return
+    }
+    if (status === -1) {
+      this.client.answerError(err, this.request, this.requestDone)
+    } else {
+      this.report(err)
+      this.client.abort()
+    }
+    this.publishExchange(err)
+  }
+
+  private report(err: GatewayError): void {
+    this.ctx.report(err, this.request)
+  }
+
+  private publishExchange(error?: GatewayError): void {
+    this.ctx.publishExchange(this.request, error?.status ?? this.status, this.started, error)
+  }
+
+  private clearResponseTimer(): void {
+    if (this.responseTimer !== null) {
+      clearTimeout(this.responseTimer)
+      this.responseTimer = null
+    }
+  }
+
+  private via(): string {
+    return this.ctx.viaField
+  }
+
+  private contentLengthOf(head: ResponseHead): string {
+    for (let i = 0; i < head.kinds.length; i++) {
+      if (head.kinds[i] === 1 /* FieldKind.ContentLength */) {
+        return `Content-Length: ${head.raw.toString('latin1', head.fields[4 * i + 2], head.fields[4 * i + 3])}\r\n`
+      }
+    }
+    return ''
+  }
+
+  private requestExtra(): string {
+    const req = this.request
+    let extra = this.ctx.viaField
+    if (this.ctx.options.xForwarded) {
+      extra += `X-Forwarded-For: ${this.client.remoteAddress}\r\nX-Forwarded-Proto: ${this.client.protocol}\r\n`
+      if (req.host !== '') extra += `X-Forwarded-Host: ${req.host}\r\n`
+    }
+    const framing = req.framing
+    if (framing.kind === 'length') extra += `Content-Length: ${framing.length}\r\n`
+    else if (framing.kind === 'chunked') extra += 'Transfer-Encoding: chunked\r\n'
+    if (req.upgrade.length > 0) extra += 'Connection: upgrade\r\n'
+    return extra
+  }
+}

@@ -1,0 +1,243 @@
+// Keep-alive connections to one upstream target. A connection is Connecting, Busy (bound to one
+// exchange), Idle (in the pool) or Closed. An idle connection that closes, or sends anything at
+// all, is dropped: it is never handed to an exchange again.
+
+import net from 'node:net'
+import type { ErrorCode } from '../errors.js'
+import { ResponseParser } from '../h1/response-parser.js'
+import type { Limits } from '../h1/validator.js'
+
+/** The exchange using a connection. Socket events reach it only while it holds the connection. */
+export interface UpstreamUser {
+  onUpstreamConnect(conn: UpstreamConnection): void
+  onUpstreamConnectError(code: ErrorCode, cause: Error | null): void
+  onUpstreamData(chunk: Buffer): void
+  /** The upstream closed its side (FIN). */
+  onUpstreamEnd(): void
+  /** The socket is gone (after an error, a reset, or our own destroy). */
+  onUpstreamClose(cause: Error | null): void
+  onUpstreamDrain(): void
+  onUpstreamTimeout(): void
+}
+
+export const enum ConnState {
+  Connecting = 0,
+  Busy = 1,
+  Idle = 2,
+  Closed = 3,
+}
+
+export interface PoolConfig {
+  host: string
+  port: number
+  connectTimeout: number
+  keepAliveTimeout: number
+  maxSockets: number
+  maxIdle: number
+  limits: Limits
+}
+
+const NOOP_EVENTS = {
+  onHead() {},
+  onBody() {},
+  onTrailers() {},
+  onComplete() {},
+}
+
+export class UpstreamConnection {
+  readonly socket: net.Socket
+  readonly parser: ResponseParser
+  state = ConnState.Connecting
+  user: UpstreamUser | null
+  /** Exchanges this connection has completed (0: fresh). */
+  served = 0
+  private error: Error | null = null
+  private readonly pool: UpstreamPool
+
+  constructor(pool: UpstreamPool, user: UpstreamUser) {
+    this.pool = pool
+    this.user = user
+    this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
+    const socket = net.connect({ host: pool.config.host, port: pool.config.port, noDelay: true })
+    this.socket = socket
+    socket.setTimeout(pool.config.connectTimeout)
+    socket.on('connect', this.onConnect)
+    socket.on('data', this.onData)
+    socket.on('end', this.onEnd)
+    socket.on('error', this.onError)
+    socket.on('close', this.onClose)
+    socket.on('drain', this.onDrain)
+    socket.on('timeout', this.onTimeout)
+  }
+
+  get reused(): boolean {
+    return this.served > 0
+  }
+
+  /** Tear the connection down now (misbehaved, aborted, or no longer wanted). Idempotent. */
+  destroy(): void {
+    if (this.state === ConnState.Closed) return
+    this.pool.forget(this)
+    this.state = ConnState.Closed
+    this.user = null
+    this.socket.destroy()
+    this.parser.destroy()
+  }
+
+  private readonly onConnect = (): void => {
+    if (this.state !== ConnState.Connecting) return
+    this.socket.setTimeout(0)
+    this.state = ConnState.Busy
+    this.user?.onUpstreamConnect(this)
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === ConnState.Busy && this.user !== null) this.user.onUpstreamData(chunk)
+    // Unsolicited bytes on an idle connection: the next response would be misattributed.
+    else this.destroy()
+  }
+
+  private readonly onEnd = (): void => {
+    if (this.state === ConnState.Busy && this.user !== null) this.user.onUpstreamEnd()
+    else this.destroy()
+  }
+
+  private readonly onError = (err: Error): void => {
+    this.error = err
+    if (this.state === ConnState.Connecting) {
+      const user = this.user
+      this.destroy()
+      user?.onUpstreamConnectError(connectErrorCode(err), err)
+    }
+  }
+
+  private readonly onClose = (): void => {
+    const user = this.state === ConnState.Busy ? this.user : null
+    const wasConnecting = this.state === ConnState.Connecting
+    const connectingUser = this.user
+    this.destroy()
+    if (user !== null) user.onUpstreamClose(this.error)
+    else if (wasConnecting) connectingUser?.onUpstreamConnectError('UPSTREAM_CONNECT_REFUSED', this.error)
+  }
+
+  private readonly onDrain = (): void => {
+    if (this.state === ConnState.Busy) this.user?.onUpstreamDrain()
+  }
+
+  private readonly onTimeout = (): void => {
+    if (this.state === ConnState.Connecting) {
+      const user = this.user
+      this.destroy()
+      user?.onUpstreamConnectError('UPSTREAM_CONNECT_TIMEOUT', null)
+    } else if (this.state === ConnState.Busy && this.user !== null) {
+      this.user.onUpstreamTimeout()
+    } else {
+      this.destroy()
+    }
+  }
+}
+
+function connectErrorCode(err: Error & { code?: string }): ErrorCode {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'UPSTREAM_CONNECT_REFUSED'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return 'UPSTREAM_DNS_ERROR'
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'UPSTREAM_UNREACHABLE'
+    case 'ETIMEDOUT':
+      return 'UPSTREAM_CONNECT_TIMEOUT'
+    default:
+      return 'UPSTREAM_CLOSED'
+  }
+}
+
+export class UpstreamPool {
+  readonly config: PoolConfig
+  private readonly idle: UpstreamConnection[] = []
+  private readonly waiting: UpstreamUser[] = []
+  private open = 0
+  private closed = false
+
+  constructor(config: PoolConfig) {
+    this.config = config
+  }
+
+  /**
+   * Give `user` a connection: an idle one unless `fresh`, else a new one; `onUpstreamConnect`
+   * is called when it is ready (synchronously for an idle one). Waits when maxSockets are busy.
+   */
+  acquire(user: UpstreamUser, fresh = false): void {
+    if (!fresh) {
+      const conn = this.idle.pop()
+      if (conn !== undefined) {
+        conn.state = ConnState.Busy
+        conn.user = user
+        conn.socket.setTimeout(0)
+        user.onUpstreamConnect(conn)
+        return
+      }
+    }
+    if (this.open >= this.config.maxSockets) {
+      if (fresh && this.idle.length > 0) (this.idle.shift() as UpstreamConnection).destroy()
+      else {
+        this.waiting.push(user)
+        return
+      }
+    }
+    this.open++
+    new UpstreamConnection(this, user)
+  }
+
+  /** Stop waiting for a connection (the exchange ended first). */
+  cancel(user: UpstreamUser): void {
+    const i = this.waiting.indexOf(user)
+    if (i >= 0) this.waiting.splice(i, 1)
+  }
+
+  /** An exchange finished cleanly with this connection: keep it for the next one. */
+  release(conn: UpstreamConnection): void {
+    if (conn.state !== ConnState.Busy) return
+    conn.served++
+    conn.user = null
+    const next = this.waiting.shift()
+    if (next !== undefined) {
+      conn.user = next
+      next.onUpstreamConnect(conn)
+      return
+    }
+    if (this.closed || this.idle.length >= this.config.maxIdle || conn.socket.destroyed) {
+      conn.destroy()
+      return
+    }
+    conn.state = ConnState.Idle
+    conn.socket.setTimeout(this.config.keepAliveTimeout)
+    this.idle.push(conn)
+  }
+
+  /** Called by a connection as it closes. */
+  forget(conn: UpstreamConnection): void {
+    const i = this.idle.indexOf(conn)
+    if (i >= 0) this.idle.splice(i, 1)
+    this.open--
+    if (!this.closed) {
+      const next = this.waiting.shift()
+      if (next !== undefined) this.acquire(next)
+    }
+  }
+
+  get stats(): { open: number; idle: number; waiting: number } {
+    return { open: this.open, idle: this.idle.length, waiting: this.waiting.length }
+  }
+
+  /** Close idle connections and refuse to pool more. Busy ones end with their exchanges. */
+  close(): void {
+    this.closed = true
+    for (const conn of [...this.idle]) conn.destroy()
+  }
+}

@@ -1,0 +1,222 @@
+// Gateway options: types, defaults, and resolveOptions(), which validates everything at once and
+// throws a TypeError naming the option (never later, on the first request).
+
+import type { GatewayError } from './errors.js'
+import { isFieldValue, isToken } from './h1/grammar.js'
+import type { RequestHead } from './h1/head.js'
+
+export interface Timeouts {
+  /** Connecting to the upstream (ms): UPSTREAM_CONNECT_TIMEOUT, 504. */
+  connect?: number
+  /** From the request being sent to the response head being complete (ms): 504. */
+  response?: number
+  /** No upstream body byte for this long while relaying (ms): abort. Also bounds a stalled request body. */
+  idle?: number
+  /** A client's request head must be complete within this (ms): 408. */
+  request?: number
+  /** Idle keep-alive connections (client side and pooled upstream sockets) are closed after this (ms). */
+  keepAlive?: number
+  /** `close()` waits this long for in-flight exchanges before destroying them (ms). */
+  shutdown?: number
+}
+
+export interface GatewayLimits {
+  maxHeaderBytes?: number
+  maxHeaderCount?: number
+  maxUrlBytes?: number
+  /** Largest request body (bytes); unlimited when absent. */
+  maxRequestBodyBytes?: number
+  /** Client connections at once; beyond it the gateway answers 503 and closes. */
+  maxConnections?: number
+  /** 1xx responses allowed before the final one. */
+  maxInterimResponses?: number
+}
+
+export interface PoolOptions {
+  /** Upstream connections per target, busy and idle together. */
+  maxSockets?: number
+  /** Idle keep-alive upstream connections kept per target. */
+  maxIdle?: number
+}
+
+/** What an `onError` hook may return to replace the gateway's own error response. */
+export interface ErrorResponse {
+  status?: number
+  headers?: Record<string, string>
+  body?: string | Buffer
+}
+
+export type OnError = (err: GatewayError, request: RequestHead | undefined) => ErrorResponse | undefined | void
+
+export interface UpstreamTarget {
+  host: string
+  port: number
+}
+
+export interface GatewayOptions {
+  /** `http://host:port` or `{ host, port }`. */
+  upstream: string | UpstreamTarget
+  timeouts?: Timeouts
+  limits?: GatewayLimits
+  pool?: PoolOptions
+  /** The Via field value added both ways; `false` to add none. Default `1.1 strictgate`. */
+  via?: string | false
+  /** Add X-Forwarded-For / -Proto / -Host (default false: only behind trusted chains). */
+  xForwarded?: boolean
+  /** Named leniencies: none exist yet, and every one will be off by default. */
+  lenient?: Record<string, never>
+  /** Observe per-request failures; may return a custom error response. */
+  onError?: OnError
+}
+
+export interface ResolvedOptions {
+  upstream: UpstreamTarget & { hostHeader: string }
+  timeouts: Required<Timeouts>
+  limits: {
+    maxHeaderBytes: number
+    maxHeaderCount: number
+    maxUrlBytes: number
+    maxRequestBodyBytes: number
+    maxConnections: number
+    maxInterimResponses: number
+  }
+  pool: Required<PoolOptions>
+  via: string | null
+  xForwarded: boolean
+  onError: OnError | null
+}
+
+export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
+  connect: 5_000,
+  response: 60_000,
+  idle: 60_000,
+  request: 30_000,
+  keepAlive: 5_000,
+  shutdown: 10_000,
+}
+
+function fail(option: string, message: string): never {
+  throw new TypeError(`strictgate: option "${option}" ${message}`)
+}
+
+function checkObject(value: unknown, option: string): Record<string, unknown> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(option, 'must be an object')
+  return value as Record<string, unknown>
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], option: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) fail(`${option}.${key}`, `is not a known option (known: ${allowed.join(', ')})`)
+  }
+}
+
+function positiveInt(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(option, 'must be a positive integer')
+  return value
+}
+
+function parseUpstream(value: unknown): ResolvedOptions['upstream'] {
+  if (typeof value === 'string') {
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      fail('upstream', `must be an http:// URL or { host, port }, got ${JSON.stringify(value)}`)
+    }
+    if (url.protocol !== 'http:') fail('upstream', `must use http: (got ${url.protocol})`)
+    if (url.username !== '' || url.password !== '') fail('upstream', 'must not contain credentials')
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+      fail('upstream', 'must not have a path, query or fragment')
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+    const port = url.port === '' ? 80 : Number(url.port)
+    return { host, port, hostHeader: url.host }
+  }
+  const obj = checkObject(value, 'upstream')
+  if (value === undefined) fail('upstream', 'is required')
+  checkKeys(obj, ['host', 'port'], 'upstream')
+  if (typeof obj.host !== 'string' || obj.host === '') fail('upstream.host', 'must be a non-empty string')
+  const port = obj.port
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    fail('upstream.port', 'must be an integer 1-65535')
+  }
+  const host = obj.host
+  return { host, port, hostHeader: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` }
+}
+
+export function resolveOptions(input: GatewayOptions): ResolvedOptions {
+  const top = checkObject(input, 'options')
+  checkKeys(top, ['upstream', 'timeouts', 'limits', 'pool', 'via', 'xForwarded', 'lenient', 'onError'], 'options')
+  const upstream = parseUpstream(top.upstream)
+
+  const t = checkObject(top.timeouts, 'timeouts')
+  checkKeys(t, Object.keys(DEFAULT_TIMEOUTS), 'timeouts')
+  const timeouts = {} as Required<Timeouts>
+  for (const key of Object.keys(DEFAULT_TIMEOUTS) as (keyof Timeouts)[]) {
+    timeouts[key] = positiveInt(t[key], `timeouts.${key}`, DEFAULT_TIMEOUTS[key])
+  }
+
+  const l = checkObject(top.limits, 'limits')
+  checkKeys(
+    l,
+    ['maxHeaderBytes', 'maxHeaderCount', 'maxUrlBytes', 'maxRequestBodyBytes', 'maxConnections', 'maxInterimResponses'],
+    'limits',
+  )
+  const limits = {
+    maxHeaderBytes: positiveInt(l.maxHeaderBytes, 'limits.maxHeaderBytes', 16_384),
+    maxHeaderCount: positiveInt(l.maxHeaderCount, 'limits.maxHeaderCount', 100),
+    maxUrlBytes: positiveInt(l.maxUrlBytes, 'limits.maxUrlBytes', 8_192),
+    maxRequestBodyBytes: positiveInt(l.maxRequestBodyBytes, 'limits.maxRequestBodyBytes', Number.MAX_SAFE_INTEGER),
+    maxConnections: positiveInt(l.maxConnections, 'limits.maxConnections', Number.MAX_SAFE_INTEGER),
+    maxInterimResponses: positiveInt(l.maxInterimResponses, 'limits.maxInterimResponses', 8),
+  }
+
+  const p = checkObject(top.pool, 'pool')
+  checkKeys(p, ['maxSockets', 'maxIdle'], 'pool')
+  const pool = {
+    maxSockets: positiveInt(p.maxSockets, 'pool.maxSockets', 256),
+    maxIdle: positiveInt(p.maxIdle, 'pool.maxIdle', 64),
+  }
+
+  let via: string | null = '1.1 strictgate'
+  if (top.via === false) via = null
+  else if (top.via !== undefined) {
+    // A CR or LF here would split the message (response splitting): refuse it now.
+    if (typeof top.via !== 'string' || top.via === '' || !isFieldValue(top.via)) {
+      fail('via', 'must be a non-empty field value (visible characters, SP, HTAB) or false')
+    }
+    via = top.via
+  }
+
+  if (top.xForwarded !== undefined && typeof top.xForwarded !== 'boolean') fail('xForwarded', 'must be a boolean')
+  const lenient = checkObject(top.lenient, 'lenient')
+  checkKeys(lenient, [], 'lenient')
+  if (top.onError !== undefined && typeof top.onError !== 'function') fail('onError', 'must be a function')
+
+  return {
+    upstream,
+    timeouts,
+    limits,
+    pool,
+    via,
+    xForwarded: top.xForwarded === true,
+    onError: (top.onError as OnError | undefined) ?? null,
+  }
+}
+
+/** Validate what an onError hook returned; throws TypeError (the gateway then answers its own page). */
+export function checkErrorResponse(r: ErrorResponse): void {
+  if (r.status !== undefined && (!Number.isInteger(r.status) || r.status < 400 || r.status > 599)) {
+    throw new TypeError('onError: status must be an integer 400-599')
+  }
+  for (const [name, value] of Object.entries(r.headers ?? {})) {
+    if (!isToken(name)) throw new TypeError(`onError: header name ${JSON.stringify(name)} is not a token`)
+    if (typeof value !== 'string' || !isFieldValue(value)) {
+      throw new TypeError(`onError: header ${name} has an invalid value (CR, LF or other control characters)`)
+    }
+  }
+  if (r.body !== undefined && typeof r.body !== 'string' && !Buffer.isBuffer(r.body)) {
+    throw new TypeError('onError: body must be a string or Buffer')
+  }
+}

@@ -25,6 +25,8 @@ const exchangeChannel = diagnostics.channel('strictgate:exchange')
 export interface ErrorMessage {
   error: GatewayError
   request: RequestHead | undefined
+  /** The client's address, when known. */
+  client: string | undefined
 }
 
 /** Published on `strictgate:exchange` when an exchange ends. */
@@ -105,7 +107,7 @@ class GatewayImpl implements Gateway, GatewayContext {
     socket.on('error', () => {})
     if (this.closing !== null || this.clients.size >= this.options.limits.maxConnections) {
       const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
-      this.report(err, undefined)
+      this.report(err, undefined, socket.remoteAddress)
       socket.end(errorResponse('GATEWAY_CONNECTION_LIMIT', true))
       socket.setTimeout(1_000, () => socket.destroy())
       return
@@ -118,8 +120,8 @@ class GatewayImpl implements Gateway, GatewayContext {
     if (this.clients.size === 0 && this.whenIdle !== null) this.whenIdle()
   }
 
-  report(err: GatewayError, request: RequestHead | undefined): ErrorResponse | undefined {
-    if (errorChannel.hasSubscribers) errorChannel.publish({ error: err, request } satisfies ErrorMessage)
+  report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined {
+    if (errorChannel.hasSubscribers) errorChannel.publish({ error: err, request, client } satisfies ErrorMessage)
     const hook = this.options.onError
     if (hook === null) return undefined
     try {
@@ -131,7 +133,7 @@ class GatewayImpl implements Gateway, GatewayContext {
       // A throwing hook or an invalid custom response: the gateway's own page goes out.
       if (errorChannel.hasSubscribers) {
         const error = new GatewayError('GATEWAY_INTERNAL_ERROR', `onError hook failed: ${String(cause)}`, { cause })
-        errorChannel.publish({ error, request } satisfies ErrorMessage)
+        errorChannel.publish({ error, request, client } satisfies ErrorMessage)
       }
       return undefined
     }

@@ -14,7 +14,7 @@ export interface GatewayContext {
   /** `Via: ...\r\n`, or '' when disabled. */
   readonly viaField: string
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
-  report(err: GatewayError, request: RequestHead | undefined): ErrorResponse | undefined
+  report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /** Publish a finished exchange on `strictgate:exchange`. */
   publishExchange(request: RequestHead, status: number, started: bigint, error?: GatewayError): void
   connectionClosed(conn: ClientConnection): void

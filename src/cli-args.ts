@@ -1,0 +1,138 @@
+// Command-line flags: parsing and help text (the CLI itself is cli.ts).
+
+import { parseArgs } from 'node:util'
+import { DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
+import { VERSION } from './version.js'
+
+interface Flag {
+  name: string
+  type: 'string' | 'boolean'
+  multiple?: boolean
+  default: string
+  help: string
+  /** Where the value goes in GatewayOptions (numeric flags). */
+  option?: [group: 'timeouts' | 'limits' | 'pool', key: string]
+}
+
+const FLAGS: Flag[] = [
+  { name: 'listen', type: 'string', default: '127.0.0.1:8080', help: 'address to listen on, host:port' },
+  {
+    name: 'upstream',
+    type: 'string',
+    multiple: true,
+    default: '(required unless --demo)',
+    help: 'upstream URL, http://host:port (repeatable: several upstreams come with balancing)',
+  },
+  { name: 'demo', type: 'boolean', default: 'off', help: 'start the built-in demo upstream and proxy to it' },
+  { name: 'connect-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.connect}`, help: 'ms to connect upstream (504)', option: ['timeouts', 'connect'] },
+  { name: 'response-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.response}`, help: 'ms for the response head (504)', option: ['timeouts', 'response'] },
+  { name: 'idle-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.idle}`, help: 'ms without a body byte (abort)', option: ['timeouts', 'idle'] },
+  { name: 'request-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.request}`, help: 'ms for a client request head (408)', option: ['timeouts', 'request'] },
+  { name: 'keep-alive-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.keepAlive}`, help: 'ms an idle keep-alive connection stays open', option: ['timeouts', 'keepAlive'] },
+  { name: 'shutdown-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.shutdown}`, help: 'ms to finish in-flight exchanges on stop', option: ['timeouts', 'shutdown'] },
+  { name: 'max-header-bytes', type: 'string', default: '16384', help: 'largest head, both ways', option: ['limits', 'maxHeaderBytes'] },
+  { name: 'max-header-count', type: 'string', default: '100', help: 'most fields in a head', option: ['limits', 'maxHeaderCount'] },
+  { name: 'max-url-bytes', type: 'string', default: '8192', help: 'longest request-target (414)', option: ['limits', 'maxUrlBytes'] },
+  { name: 'max-request-body-bytes', type: 'string', default: 'unlimited', help: 'largest request body (413)', option: ['limits', 'maxRequestBodyBytes'] },
+  { name: 'max-connections', type: 'string', default: 'unlimited', help: 'client connections at once (503 beyond)', option: ['limits', 'maxConnections'] },
+  { name: 'max-interim-responses', type: 'string', default: '8', help: '1xx responses before the final one', option: ['limits', 'maxInterimResponses'] },
+  { name: 'max-sockets', type: 'string', default: '256', help: 'upstream connections', option: ['pool', 'maxSockets'] },
+  { name: 'max-idle', type: 'string', default: '64', help: 'idle keep-alive upstream connections kept', option: ['pool', 'maxIdle'] },
+  { name: 'via', type: 'string', default: '1.1 strictgate', help: 'Via field value added both ways' },
+  { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
+  { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
+  { name: 'log', type: 'string', default: 'text', help: 'error log format: text or json' },
+  { name: 'workers', type: 'string', default: '1', help: 'processes sharing the port (node:cluster)' },
+  { name: 'version', type: 'boolean', default: '', help: 'print the version' },
+  { name: 'help', type: 'boolean', default: '', help: 'print this help' },
+]
+
+export class UsageError extends Error {}
+
+export function helpText(): string {
+  const lines = FLAGS.map((f) => {
+    const name = `--${f.name}${f.type === 'string' ? ' <value>' : ''}`
+    const def = f.default === '' ? '' : ` (default: ${f.default})`
+    return `  ${name.padEnd(34)}${f.help}${def}`
+  })
+  return `strictgate ${VERSION}: a strict HTTP/1.1 gateway
+
+Usage:
+  strictgate --upstream http://127.0.0.1:3000 [--listen 127.0.0.1:8080] [flags]
+  strictgate --demo
+
+Flags:
+${lines.join('\n')}
+`
+}
+
+function positive(flag: string, value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(value)}`)
+  }
+  return Number(value)
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):([0-9]{1,5})$/.exec(value)
+  const port = m === null ? Number.NaN : Number(m[3])
+  if (m === null || !(port >= 0 && port <= 65535)) {
+    throw new UsageError(`--listen must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(value)}`)
+  }
+  return { host: m[1] ?? m[2], port }
+}
+
+export interface CliConfig {
+  listen: { host: string; port: number }
+  upstream: string | null
+  demo: boolean
+  options: Omit<GatewayOptions, 'upstream'>
+  log: 'text' | 'json'
+  workers: number
+  action: 'run' | 'help' | 'version'
+}
+
+/** Parse argv into a configuration; throws UsageError with a message naming the flag. */
+export function parseCli(argv: string[]): CliConfig {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.type, multiple: f.multiple ?? false }])),
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>
+  const action = v.help === true ? 'help' : v.version === true ? 'version' : 'run'
+  const groups: Record<'timeouts' | 'limits' | 'pool', Record<string, number>> = { timeouts: {}, limits: {}, pool: {} }
+  for (const f of FLAGS) {
+    const value = v[f.name]
+    if (f.option !== undefined && typeof value === 'string') groups[f.option[0]][f.option[1]] = positive(f.name, value)
+  }
+  const options: Omit<GatewayOptions, 'upstream'> = { ...groups }
+  if (v['no-via'] === true) options.via = false
+  else if (typeof v.via === 'string') options.via = v.via
+  if (v['x-forwarded'] === true) options.xForwarded = true
+  const log = v.log ?? 'text'
+  if (log !== 'text' && log !== 'json') throw new UsageError(`--log must be text or json, got ${JSON.stringify(log)}`)
+  const upstreams = (v.upstream as string[] | undefined) ?? []
+  const demo = v.demo === true
+  if (action === 'run') {
+    if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream exclude each other')
+    if (!demo && upstreams.length === 0) throw new UsageError('--upstream is required (or --demo)')
+    if (upstreams.length > 1) throw new UsageError('--upstream: several upstreams are not supported yet (one --upstream)')
+  }
+  return {
+    listen: parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:8080'),
+    upstream: upstreams[0] ?? null,
+    demo,
+    options,
+    log,
+    workers: typeof v.workers === 'string' ? positive('workers', v.workers) : 1,
+    action,
+  }
+}
+

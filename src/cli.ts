@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// strictgate's command line: one gateway in the foreground (or N cluster workers sharing the
+// port), one line when it listens, one line per gateway-made error, clean stop on SIGINT/SIGTERM.
+
+import cluster from 'node:cluster'
+import diagnostics from 'node:diagnostics_channel'
+import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
+import { startDemoUpstream } from './demo/demo-upstream.js'
+import { type ErrorMessage, createGateway } from './gateway.js'
+import { type CliConfig, UsageError, helpText, parseCli } from './cli-args.js'
+import { VERSION } from './version.js'
+
+function logError(config: CliConfig, upstream: string, msg: ErrorMessage): void {
+  const { error, request } = msg
+  const entry = {
+    time: new Date().toISOString(),
+    client: msg.client ?? '-',
+    method: request?.method ?? '-',
+    target: request?.target ?? '-',
+    status: error.status,
+    code: error.code,
+    upstream,
+  }
+  if (config.log === 'json') process.stdout.write(`${JSON.stringify({ ...entry, message: error.message })}\n`)
+  else {
+    process.stdout.write(
+      `${entry.time} ${entry.client} ${entry.method} ${entry.target} ${entry.status} ${entry.code} ${entry.upstream}\n`,
+    )
+  }
+}
+
+async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
+  let upstream = config.upstream as string
+  let closeDemo: (() => Promise<void>) | null = null
+  if (config.demo) {
+    const demo = await startDemoUpstream()
+    upstream = demo.url
+    closeDemo = demo.close
+    config.options.timeouts = { response: DEMO_RESPONSE_TIMEOUT_MS, ...config.options.timeouts }
+  }
+  const gateway = createGateway({ ...config.options, upstream })
+  diagnostics.subscribe('strictgate:error', (msg) => logError(config, upstream, msg as ErrorMessage))
+  const address = await gateway.listen(config.listen)
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host}:${address.port}`
+  if (!quiet) {
+    process.stdout.write(`strictgate listening on ${url} -> ${upstream}\n`)
+    if (config.demo) {
+      process.stdout.write(`demo routes (try: curl -i ${url}/hello):\n`)
+      process.stdout.write(`  ${url}/  (index)\n`)
+      for (const r of ROUTES) process.stdout.write(`  ${url}${r.path}  ${r.expect}\n`)
+    }
+  }
+  if (cluster.isWorker) process.send?.({ listening: url, upstream })
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    gateway
+      .close()
+      .then(() => closeDemo?.())
+      .then(() => process.exit(0))
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+async function runCluster(config: CliConfig): Promise<void> {
+  let listening = 0
+  const workers = Array.from({ length: config.workers }, () => cluster.fork())
+  for (const w of workers) {
+    w.on('message', (m: { listening?: string; upstream?: string }) => {
+      if (m.listening !== undefined && ++listening === workers.length) {
+        process.stdout.write(`strictgate listening on ${m.listening} -> ${m.upstream} (${workers.length} workers)\n`)
+      }
+    })
+  }
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    for (const w of workers) w.process.kill('SIGTERM')
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  cluster.on('exit', () => {
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+  })
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: CliConfig
+  try {
+    config = parseCli(argv)
+    if (config.action === 'help') {
+      process.stdout.write(helpText())
+      return
+    }
+    if (config.action === 'version') {
+      process.stdout.write(`${VERSION}\n`)
+      return
+    }
+    if (cluster.isPrimary && config.workers > 1) {
+      await runCluster(config)
+      return
+    }
+    await runGateway(config, cluster.isWorker)
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof TypeError) {
+      process.stderr.write(`strictgate: ${err.message}\nRun "strictgate --help" for the flags.\n`)
+      process.exit(2)
+    }
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`strictgate: cannot listen: ${e.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`strictgate: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

@@ -176,7 +176,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
     }
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
+    // Per-message body state: a message that failed in its trailers must not leak them (or
+    // their size) into the next message on the connection.
     this.bodyBytes = 0
+    this.trailers = []
+    this.trailerBytes = 0
     this.state = this.acceptHead(head)
     this.lastSpan = NO_SPAN
     return end
@@ -325,7 +329,9 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.state = MessageState.Trailers
     const text = this.chunk.toString('latin1', start, end)
     const trailers = this.trailers
-    this.trailerBytes += end - start + 4
+    // A field line costs its name, ": ", its value and CRLF, counted once per line however the
+    // chunking cut its spans.
+    this.trailerBytes += end - start + (kind === this.lastSpan ? 0 : 2)
     if (kind === this.lastSpan && trailers.length > 0) {
       trailers[trailers.length - 1][kind === Span.HeaderField ? 0 : 1] += text
     } else if (kind === Span.HeaderField) {
@@ -334,10 +340,14 @@ export abstract class MessageParser implements LlhttpCallbacks {
       trailers[trailers.length - 1][1] = text
     }
     this.lastSpan = kind
-    if (this.trailerBytes > this.limits.maxHeaderBytes || trailers.length > this.limits.maxHeaderCount) {
+    // Blame a byte the chunking cannot move: the start of the field one too many (its name's
+    // first span starts there), or the byte that crossed the size limit.
+    const tooMany = trailers.length > this.limits.maxHeaderCount
+    const over = this.trailerBytes - this.limits.maxHeaderBytes
+    if (tooMany || over > 0) {
       this.spanFailure = {
         code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_HEADERS_TOO_LARGE',
-        offset: this.offset + start - this.chunkPos,
+        offset: this.offset - this.chunkPos + (tooMany ? start : end - over),
         reason: 'trailer section too large',
       }
       return -1

@@ -138,7 +138,7 @@ export class ClientConnection implements RequestEvents {
     if (exchange !== null && !exchange.abandon()) {
       // The response was already under way: the truncation must be visible.
       err.status = 0
-      this.ctx.report(err, exchange.request)
+      this.ctx.report(err, exchange.request, this.remoteAddress)
       this.abort()
       return
     }
@@ -192,7 +192,7 @@ export class ClientConnection implements RequestEvents {
     if (this.exchange !== null && this.exchange.request === request) this.exchange = null
     const close =
       err.source === 'client' || !requestDone || this.closeAfterResponse || this.state >= ClientState.Closing
-    const custom = this.ctx.report(err, request)
+    const custom = this.ctx.report(err, request, this.remoteAddress)
     let response: Buffer
     if (custom !== undefined) {
       response = customErrorResponse(err.code, close, custom, request?.method === 'HEAD')
@@ -273,7 +273,7 @@ export class ClientConnection implements RequestEvents {
       const exchange = this.exchange
       this.exchange = null
       exchange?.clientAborted()
-      if (exchange === null) this.ctx.report(GatewayError.fromFailure(failure), undefined)
+      if (exchange === null) this.ctx.report(GatewayError.fromFailure(failure), undefined, this.remoteAddress)
       this.abort()
       return
     }

@@ -390,7 +390,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   private report(err: GatewayError): void {
-    this.ctx.report(err, this.request)
+    this.ctx.report(err, this.request, this.client.remoteAddress)
   }
 
   private publishExchange(error?: GatewayError): void {

@@ -1,0 +1,196 @@
+// The command line as users run it: the built dist/cli.js (npm test builds first) and `npm start`.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { helpText, parseCli } from '../src/cli-args.js'
+import { VERSION } from '../src/version.js'
+
+const root = new URL('..', import.meta.url).pathname
+const cli = join(root, 'dist', 'cli.js')
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 10_000 })
+}
+
+/** Spawn a long-running command and resolve once `pattern` appears on stdout. */
+function startUntil(cmd: string, args: string[], pattern: RegExp) {
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got:\n${out}`)), 60_000)
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (d: string) => {
+      out += d
+      const m = out.match(pattern)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve(m)
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited with ${code} before ${pattern}:\n${out}`))
+    })
+  })
+  return { child, ready, output: () => out }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode)
+    else child.once('exit', (code) => resolve(code))
+  })
+}
+
+t.test('version matches package.json', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  t.equal(VERSION, pkg.version)
+  const r = run(['--version'])
+  t.equal(r.status, 0)
+  t.equal(r.stdout.trim(), pkg.version)
+})
+
+t.test('--help lists every flag with its default, and the README shows it', async (t) => {
+  const r = run(['--help'])
+  t.equal(r.status, 0)
+  t.equal(r.stdout, helpText())
+  for (const flag of [
+    '--listen',
+    '--upstream',
+    '--demo',
+    '--connect-timeout',
+    '--max-header-bytes',
+    '--workers',
+    '--log',
+  ]) {
+    t.match(r.stdout, flag)
+  }
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  t.ok(
+    readme.includes(`<!-- cli-help -->\n\`\`\`text\n${r.stdout.trimEnd()}\n\`\`\``),
+    'README shows the current --help',
+  )
+})
+
+t.test('bad flags and values exit 2 with a message naming the flag, no stack trace', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['--bogus'], /bogus/],
+    [['--upstream', 'http://127.0.0.1:1', '--connect-timeout', 'soon'], /--connect-timeout must be a positive integer/],
+    [['--upstream', 'http://127.0.0.1:1', '--listen', 'nowhere'], /--listen must be host:port/],
+    [['--upstream', 'ftp://127.0.0.1:1'], /option "upstream" must use http:/],
+    [['--listen', '127.0.0.1:0'], /--upstream is required/],
+    [['--upstream', 'http://127.0.0.1:1', '--log', 'xml'], /--log must be text or json/],
+    [['--upstream', 'http://127.0.0.1:1', '--via', 'a\r\nb'], /option "via"/],
+  ]
+  for (const [args, message] of cases) {
+    const r = run(args)
+    t.equal(r.status, 2, `${args.join(' ')} exits 2`)
+    t.match(r.stderr, message)
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  }
+})
+
+t.test('parseCli maps flags onto gateway options', async (t) => {
+  const c = parseCli([
+    '--upstream',
+    'http://127.0.0.1:3000',
+    '--response-timeout',
+    '1500',
+    '--max-sockets',
+    '4',
+    '--no-via',
+    '--x-forwarded',
+  ])
+  t.same(c.options.timeouts, { response: 1500 })
+  t.same(c.options.pool, { maxSockets: 4 })
+  t.equal(c.options.via, false)
+  t.equal(c.options.xForwarded, true)
+  t.same(c.listen, { host: '127.0.0.1', port: 8080 })
+  t.same(parseCli(['--demo', '--listen', '[::1]:0']).listen, { host: '::1', port: 0 })
+})
+
+t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {
+  const { child, ready, output } = startUntil(
+    process.execPath,
+    [cli, '--demo', '--listen', '127.0.0.1:0'],
+    /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  )
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const [, url] = await ready
+  const ok = await fetch(`${url}/hello`)
+  t.equal(ok.status, 200)
+  t.equal(await ok.text(), 'Hello from the strictgate demo upstream!\n')
+  const bad = await fetch(`${url}/broken/duplicate-content-length`)
+  t.equal(bad.status, 502)
+  t.equal(
+    bad.headers.get('proxy-status'),
+    'strictgate; error=http_protocol_error; details="UPSTREAM_INVALID_CONTENT_LENGTH"',
+  )
+  await bad.text()
+  const index = await fetch(`${url}/`)
+  t.match(await index.text(), /\/broken\/obs-fold/)
+  await t.resolveMatch(
+    new Promise((resolve) => {
+      const check = () => (/UPSTREAM_INVALID_CONTENT_LENGTH/.test(output()) ? resolve(output()) : setTimeout(check, 20))
+      check()
+    }),
+    /127\.0\.0\.1 GET \/broken\/duplicate-content-length 502 UPSTREAM_INVALID_CONTENT_LENGTH http:\/\/127\.0\.0\.1:\d+/,
+  )
+  child.kill('SIGTERM')
+  t.equal(await exited(child), 0)
+})
+
+t.test('--log json writes one JSON object per error', async (t) => {
+  const { child, ready, output } = startUntil(
+    process.execPath,
+    [cli, '--demo', '--listen', '127.0.0.1:0', '--log', 'json'],
+    /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  )
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const [, url] = await ready
+  await (await fetch(`${url}/broken/version`)).text()
+  await new Promise<void>((resolve) => {
+    const check = () => (output().includes('UPSTREAM_INVALID_VERSION') ? resolve() : setTimeout(check, 20))
+    check()
+  })
+  const line = output()
+    .split('\n')
+    .find((l) => l.startsWith('{')) as string
+  const entry = JSON.parse(line)
+  t.equal(entry.code, 'UPSTREAM_INVALID_VERSION')
+  t.equal(entry.status, 502)
+  t.equal(entry.target, '/broken/version')
+  child.kill('SIGINT')
+  t.equal(await exited(child), 0)
+})
+
+t.test('--workers 2 shares the port between two processes', async (t) => {
+  const { child, ready } = startUntil(
+    process.execPath,
+    [cli, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
+    /listening on (http:\/\/127\.0\.0\.1:\d+) .*\(2 workers\)/,
+  )
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const [, url] = await ready
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${url}/hello`)
+    t.equal(res.status, 200)
+    await res.text()
+  }
+  child.kill('SIGTERM')
+  t.equal(await exited(child), 0)
+})
+
+t.test("npm start is build + the demo (the README's first command)", async (t) => {
+  // Spawning `npm start` here would rebuild dist/ under the other test files that import it;
+  // the demo path itself is exercised through dist/cli.js above.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  t.equal(pkg.scripts.start, 'npm run build && node dist/cli.js --demo')
+})

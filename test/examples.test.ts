@@ -1,0 +1,118 @@
+// The README's code examples are the files under examples/: run each one here, and check that
+// the README still shows exactly those files (so the README cannot drift from working code).
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import https from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { subscribe } from '../examples/diagnostics.js'
+import { start as startNet } from '../examples/embed-net.js'
+import { start as startTls } from '../examples/embed-tls.js'
+import { start as startOnError } from '../examples/on-error.js'
+import { start as startStandalone } from '../examples/standalone.js'
+import { startDemoUpstream } from '../src/demo.js'
+
+const root = new URL('..', import.meta.url).pathname
+
+t.test('README shows every example file verbatim', async (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  for (const file of readdirSync(join(root, 'examples'))) {
+    const source = readFileSync(join(root, 'examples', file), 'utf8').trimEnd()
+    t.ok(
+      readme.includes(`<!-- example: examples/${file} -->\n\`\`\`ts\n${source}\n\`\`\``),
+      `README embeds examples/${file}`,
+    )
+  }
+})
+
+t.test('examples run against the demo upstream', async (t) => {
+  const demo = await startDemoUpstream()
+  t.teardown(() => demo.close())
+
+  t.test('standalone', async (t) => {
+    const gw = await startStandalone(demo.url)
+    t.teardown(gw.close)
+    const res = await fetch(`${gw.url}/hello`)
+    t.equal(res.status, 200)
+    t.match(await res.text(), /Hello from the strictgate demo upstream/)
+  })
+
+  t.test('embedded in a net.Server', async (t) => {
+    const gw = await startNet(demo.url)
+    t.teardown(gw.close)
+    const res = await fetch(`${gw.url}/broken/status-code`)
+    t.equal(res.status, 502)
+    t.equal(
+      res.headers.get('proxy-status'),
+      'strictgate; error=http_protocol_error; details="UPSTREAM_INVALID_STATUS_CODE"',
+    )
+    await res.arrayBuffer()
+  })
+
+  t.test('onError custom page and diagnostics_channel', async (t) => {
+    const log: string[] = []
+    const errors: string[] = []
+    const exchanges: string[] = []
+    const unsubscribe = subscribe(errors, exchanges)
+    t.teardown(unsubscribe)
+    const gw = await startOnError(demo.url, log)
+    t.teardown(gw.close)
+    const bad = await fetch(`${gw.url}/broken/obs-fold`)
+    t.equal(bad.status, 502)
+    t.equal(bad.headers.get('content-type'), 'text/html; charset=utf-8')
+    t.equal(await bad.text(), '<h1>Upstream trouble</h1><p>UPSTREAM_INVALID_HEADER</p>\n')
+    const ok = await fetch(`${gw.url}/hello`)
+    t.equal(ok.status, 200)
+    await ok.text()
+    t.same(log, ['GET /broken/obs-fold UPSTREAM_INVALID_HEADER 502'])
+    t.same(errors, ['/broken/obs-fold UPSTREAM_INVALID_HEADER'])
+    t.ok(exchanges.includes('/hello 200 timed'), `exchange published: ${exchanges.join(', ')}`)
+  })
+
+  let openssl = true
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' })
+  } catch {
+    openssl = false
+  }
+  const skip = openssl ? false : 'openssl is not on PATH: cannot make a test certificate'
+  t.test('embedded in a tls.Server', { skip }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'strictgate-tls-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    )
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8')
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
+    const gw = await startTls(demo.url, { key, cert })
+    t.teardown(gw.close)
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${gw.url}/hello`, { ca: cert, checkServerIdentity: () => undefined, agent: false }, (res) => {
+          let data = ''
+          res.setEncoding('utf8')
+          res.on('data', (c) => (data += c))
+          res.on('end', () => resolve(`${res.statusCode} ${data}`))
+        })
+        .on('error', reject)
+    })
+    t.match(body, /^200 Hello from the strictgate demo upstream/)
+  })
+})

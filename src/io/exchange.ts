@@ -72,7 +72,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   requestBody(chunk: Buffer): void {
     if (this.state >= ExchangeState.Done) return
     if (this.pendingBody !== null) {
-      this.pendingBody.push(Buffer.from(chunk))
+      this.pendingBody.push(chunk)
       // Hold the client until the upstream is ready: memory stays bounded.
       this.client.pauseReading()
       return

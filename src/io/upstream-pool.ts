@@ -173,15 +173,19 @@ export class UpstreamPool {
    * is called when it is ready (synchronously for an idle one). Waits when maxSockets are busy.
    */
   acquire(user: UpstreamUser, fresh = false): void {
-    if (!fresh) {
+    while (!fresh) {
       const conn = this.idle.pop()
-      if (conn !== undefined) {
-        conn.state = ConnState.Busy
-        conn.user = user
-        conn.socket.setTimeout(0)
-        user.onUpstreamConnect(conn)
-        return
+      if (conn === undefined) break
+      // Closed by the peer while idle, its 'end' not handled yet: never use it.
+      if (conn.socket.destroyed || conn.socket.readableEnded || !conn.socket.writable) {
+        conn.destroy()
+        continue
       }
+      conn.state = ConnState.Busy
+      conn.user = user
+      conn.socket.setTimeout(0)
+      user.onUpstreamConnect(conn)
+      return
     }
     if (this.open >= this.config.maxSockets) {
       if (fresh && this.idle.length > 0) (this.idle.shift() as UpstreamConnection).destroy()

@@ -49,11 +49,16 @@ export function isFieldValue(s: string): boolean {
   return s.length === 0 || (s.charCodeAt(0) > 0x20 && s.charCodeAt(s.length - 1) > 0x20)
 }
 
-/** Trim RFC 9110 OWS (SP / HTAB) from both ends of `buf[start, end)`; returns [start, end]. */
-export function trimOws(buf: Uint8Array, start: number, end: number): [number, number] {
+/** Start of `buf[start, end)` with RFC 9110 OWS (SP / HTAB) trimmed from its front. */
+export function owsStart(buf: Uint8Array, start: number, end: number): number {
   while (start < end && (buf[start] === 0x20 || buf[start] === 0x09)) start++
+  return start
+}
+
+/** End of `buf[start, end)` with OWS trimmed from its back (`start` from `owsStart` trims both ends). */
+export function owsEnd(buf: Uint8Array, start: number, end: number): number {
   while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--
-  return [start, end]
+  return end
 }
 
 /** ASCII case-insensitive comparison of `buf[start, end)` with a lowercase ASCII string. */

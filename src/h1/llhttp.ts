@@ -137,6 +137,18 @@ interface Wasm {
   /** Scratch area the chunk being parsed is copied into. */
   bufferPtr: number
   bufferSize: number
+  /**
+   * Views of all of wasm memory, made once rather than per call (a view is an allocation and
+   * `memory.buffer` a C++ getter). Growing the memory detaches them: `refreshViews` after
+   * anything that may allocate in wasm (`malloc`, `llhttp_alloc`).
+   */
+  u8: Uint8Array
+  u32: Uint32Array
+}
+
+function refreshViews(w: Wasm): void {
+  w.u8 = new Uint8Array(w.exports.memory.buffer)
+  w.u32 = new Uint32Array(w.exports.memory.buffer)
 }
 
 let wasm: Wasm | undefined
@@ -152,7 +164,7 @@ function callbacks(p: number): LlhttpCallbacks {
 
 function span(kind: Span, p: number, at: number, len: number): number {
   try {
-    const start = at - (wasm as Wasm).bufferPtr + (current as Llhttp).base
+    const start = at + (current as Llhttp).delta
     return callbacks(p).onSpan(kind, start, start + len)
   } catch (error) {
     pendingThrow = { error }
@@ -191,7 +203,9 @@ function instantiate(): Wasm {
   })
   const exports = instance.exports as unknown as LlhttpExports
   exports._initialize()
-  return { exports, bufferPtr: 0, bufferSize: 0 }
+  const w: Wasm = { exports, bufferPtr: 0, bufferSize: 0, u8: new Uint8Array(0), u32: new Uint32Array(0) }
+  refreshViews(w)
+  return w
 }
 
 function getWasm(): Wasm {
@@ -199,27 +213,32 @@ function getWasm(): Wasm {
   return wasm
 }
 
-/** Outcome of one `execute`: llhttp's errno and the offset (in the caller's Buffer) it stopped at. */
-export interface ExecResult {
-  errno: number
-  /** For PAUSED / PAUSED_UPGRADE / errors: where llhttp stopped. Otherwise `end`. */
-  pos: number
-  reason: string
-}
-
-const OK_RESULT: ExecResult = { errno: Errno.OK, pos: 0, reason: '' }
-
-/** One llhttp parser (one per connection), reset between messages. */
+/**
+ * One llhttp parser (one per connection), reset between messages.
+ *
+ * `execute` and `finish` return llhttp's errno; where llhttp stopped and why are left in `pos`
+ * and `reason` (fields rather than a result object: this runs several times per message).
+ */
 export class Llhttp {
   readonly ptr: number
   readonly callbacks: LlhttpCallbacks
-  /** Offset in the caller's Buffer of the first byte copied into wasm memory. */
+  /** Offset in the caller's Buffer of the first byte of the input in wasm memory. */
   base = 0
+  /** `base` minus the input's address in wasm memory: added to a callback's pointer. */
+  delta = 0
+  /**
+   * After `execute`: the offset in the caller's Buffer where llhttp stopped (for PAUSED,
+   * PAUSED_UPGRADE and errors), otherwise the end of the input. 0 after `finish`.
+   */
+  pos = 0
+  /** After an error: llhttp's reason; '' otherwise. */
+  reason = ''
   private readonly w: Wasm
 
   constructor(type: ParserType, cbs: LlhttpCallbacks) {
     this.w = getWasm()
     this.ptr = this.w.exports.llhttp_alloc(type)
+    refreshViews(this.w)
     this.callbacks = cbs
   }
 
@@ -228,23 +247,46 @@ export class Llhttp {
   }
 
   /** Parse `buf[start, end)`. Span offsets given to the callbacks are indexes into `buf`. */
-  execute(buf: Uint8Array, start: number, end: number): ExecResult {
-    if (current !== null) throw new Error('llhttp: nested execute')
+  execute(buf: Uint8Array, start: number, end: number): number {
+    const at = this.input(end - start)
+    this.w.u8.set(start === 0 && end === buf.length ? buf : buf.subarray(start, end), at)
+    return this.run(start, end)
+  }
+
+  /**
+   * Reserve input space for `len` bytes and return its offset in `memory`. The caller copies
+   * there the bytes llhttp will read, then calls `run`. (`execute` copies all of them; a chunked
+   * body leaves chunk data out, which llhttp counts but never reads: see chunked-copy.ts.)
+   */
+  input(len: number): number {
     const w = this.w
-    const len = end - start
     if (len > w.bufferSize) {
       if (w.bufferPtr !== 0) w.exports.free(w.bufferPtr)
       w.bufferSize = Math.ceil(len / 16384) * 16384
       w.bufferPtr = w.exports.malloc(w.bufferSize)
+      refreshViews(w)
     }
-    new Uint8Array(w.exports.memory.buffer, w.bufferPtr, len).set(
-      start === 0 && end === buf.length ? buf : buf.subarray(start, end),
-    )
+    return w.bufferPtr
+  }
+
+  /** All of wasm memory; valid until the next `input` (which may grow it). */
+  get memory(): Uint8Array {
+    return this.w.u8
+  }
+
+  /**
+   * Parse the `end - start` bytes placed at `input()`, which stand for `buf[start, end)` of the
+   * caller's Buffer: span offsets given to the callbacks are indexes into that Buffer.
+   */
+  run(start: number, end: number): number {
+    if (current !== null) throw new Error('llhttp: nested execute')
+    const w = this.w
     let errno: number
     this.base = start
+    this.delta = start - w.bufferPtr
     try {
       current = this
-      errno = w.exports.llhttp_execute(this.ptr, w.bufferPtr, len)
+      errno = w.exports.llhttp_execute(this.ptr, w.bufferPtr, end - start)
     } finally {
       current = null
     }
@@ -254,15 +296,20 @@ export class Llhttp {
       this.reset()
       throw error
     }
-    if (errno === Errno.OK) return { errno, pos: end, reason: '' }
-    const pos = w.exports.llhttp_get_error_pos(this.ptr) - w.bufferPtr + start
+    this.reason = ''
+    if (errno === Errno.OK) {
+      this.pos = end
+      return errno
+    }
+    this.pos = w.exports.llhttp_get_error_pos(this.ptr) - w.bufferPtr + start
     if (errno === Errno.PAUSED) w.exports.llhttp_resume(this.ptr)
     else if (errno === Errno.PAUSED_UPGRADE) w.exports.llhttp_resume_after_upgrade(this.ptr)
-    return { errno, pos, reason: errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE ? '' : this.errorReason() }
+    else this.reason = this.errorReason()
+    return errno
   }
 
   /** Tell llhttp the input ended (EOF). */
-  finish(): ExecResult {
+  finish(): number {
     if (current !== null) throw new Error('llhttp: nested finish')
     let errno: number
     try {
@@ -276,8 +323,11 @@ export class Llhttp {
       pendingThrow = null
       throw error
     }
-    if (errno === Errno.OK || errno === Errno.PAUSED) return OK_RESULT
-    return { errno, pos: 0, reason: this.errorReason() }
+    this.pos = 0
+    this.reason = ''
+    if (errno === Errno.OK || errno === Errno.PAUSED) return Errno.OK
+    this.reason = this.errorReason()
+    return errno
   }
 
   get method(): number {
@@ -290,15 +340,16 @@ export class Llhttp {
    * chunk sizes to 2^53 - 1, which llhttp does not; exact up to 2^53, larger values stay larger.
    */
   chunkRemaining(): number {
-    const view = new Uint32Array(this.w.exports.memory.buffer, this.ptr + CONTENT_LENGTH_OFFSET, 2)
-    return view[1] * 0x1_0000_0000 + view[0]
+    const u32 = this.w.u32
+    const i = (this.ptr + CONTENT_LENGTH_OFFSET) >>> 2
+    return u32[i + 1] * 0x1_0000_0000 + u32[i]
   }
 
   private errorReason(): string {
     const w = this.w
     const ptr = w.exports.llhttp_get_error_reason(this.ptr)
     if (ptr === 0) return 'llhttp error'
-    const mem = new Uint8Array(w.exports.memory.buffer)
+    const mem = w.u8
     let end = ptr
     while (end < mem.length && mem[end] !== 0) end++
     return Buffer.from(mem.subarray(ptr, end)).toString('latin1')

@@ -3,7 +3,8 @@
 // through llhttp, and the MessageState transitions. Pure: bytes in, events out.
 
 import type { ErrorCode, ParseFailure } from '../errors.js'
-import { trimOws } from './grammar.js'
+import { ChunkedCopy } from './chunked-copy.js'
+import { owsEnd, owsStart } from './grammar.js'
 import type { Framing, Head, Trailer } from './head.js'
 import { Errno, errorCodeFor, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span } from './llhttp.js'
 import { FAILED, HeadScanner, isForbiddenTrailer, type Limits, MessageState, NEED_MORE } from './validator.js'
@@ -36,15 +37,20 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private readonly ll: Llhttp
   protected events: BodyEvents
 
-  // The head being read.
-  private headPieces: Buffer[] = []
-  private fields: number[] = []
+  // The head being read. Both arrays are reused from head to head, so parsing a head allocates
+  // no arrays but the copy of `fields` the head gets. (`fieldsEnd` rather than `length = 0`:
+  // emptying an array drops its backing store, which the next head would grow again.)
+  private readonly headPieces: Buffer[] = []
+  private readonly fields: number[] = []
+  private fieldsEnd = 0
   /** Added to a span's index in the chunk to get its offset in the head. */
   private spanBase = 0
   private lastSpan: Span | typeof NO_SPAN = NO_SPAN
   // The body being read.
   private remaining = 0
-  private bodySpans: number[] = []
+  /** Body spans (start, end) of one execute over a chunked body: `bodySpansEnd` entries used. */
+  private readonly bodySpans: number[] = []
+  private bodySpansEnd = 0
   /** Decoded body bytes of the current message delivered so far. */
   private bodyBytes = 0
   private trailers: [string, string][] = []
@@ -55,6 +61,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
   /** Where in `chunk` this execute began: span index - chunkPos + offset = message offset. */
   private chunkPos = 0
   private messageDone = false
+  private readonly chunked = new ChunkedCopy()
 
   constructor(type: ParserType, events: BodyEvents, limits: Limits) {
     this.type = type
@@ -79,6 +86,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
         this.remaining = framing.length
         return MessageState.BodyLength
       case 'chunked':
+        this.chunked.reset()
         return MessageState.BodyChunked
       case 'close':
         return MessageState.BodyClose
@@ -143,18 +151,19 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const scanner = this.scanner
     if (this.state === MessageState.StartLine && scanner.offset === 0) {
       this.ll.reset()
-      this.headPieces = []
-      this.fields = []
+      if (this.headPieces.length > 0) this.headPieces.length = 0
+      this.fieldsEnd = 0
       this.lastSpan = NO_SPAN
     }
     this.spanBase = scanner.offset - pos
     const end = scanner.scan(chunk, pos, chunk.length)
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
     if (stop > pos) {
-      const r = this.ll.execute(chunk, pos, stop)
+      const ll = this.ll
+      const errno = ll.execute(chunk, pos, stop)
       if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
-      if (r.errno !== Errno.OK && r.errno !== Errno.PAUSED && r.errno !== Errno.PAUSED_UPGRADE) {
-        return this.fail(this.headErrorCode(r.errno, r.reason), r.pos + this.spanBase, r.reason)
+      if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
+        return this.fail(this.headErrorCode(errno, ll.reason), ll.pos + this.spanBase, ll.reason)
       }
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
@@ -165,21 +174,27 @@ export abstract class MessageParser implements LlhttpCallbacks {
       return chunk.length
     }
     this.offset = scanner.offset
-    const last = chunk.subarray(pos, end)
-    const raw = this.headPieces.length === 0 ? last : Buffer.concat([...this.headPieces, last])
-    this.headPieces = []
-    const fields = this.fields
-    for (let f = 0; f < fields.length; f += 4) {
-      const [vs, ve] = trimOws(raw, fields[f + 2], fields[f + 3])
-      fields[f + 2] = vs
-      fields[f + 3] = ve
+    const pieces = this.headPieces
+    let raw = chunk.subarray(pos, end)
+    if (pieces.length > 0) {
+      pieces.push(raw)
+      raw = Buffer.concat(pieces)
+      pieces.length = 0
     }
+    const scratch = this.fields
+    const n = this.fieldsEnd
+    for (let f = 0; f < n; f += 4) {
+      const vs = owsStart(raw, scratch[f + 2], scratch[f + 3])
+      scratch[f + 2] = vs
+      scratch[f + 3] = owsEnd(raw, vs, scratch[f + 3])
+    }
+    const fields = scratch.slice(0, n)
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
     // Per-message body state: a message that failed in its trailers must not leak them (or
     // their size) into the next message on the connection.
     this.bodyBytes = 0
-    this.trailers = []
+    if (this.trailers.length > 0) this.trailers = []
     this.trailerBytes = 0
     this.state = this.acceptHead(head)
     this.lastSpan = NO_SPAN
@@ -202,14 +217,18 @@ export abstract class MessageParser implements LlhttpCallbacks {
   }
 
   private stepChunked(chunk: Buffer, pos: number): number {
-    this.bodySpans.length = 0
+    this.bodySpansEnd = 0
     this.messageDone = false
     this.chunk = chunk
     this.chunkPos = pos
-    const r = this.ll.execute(chunk, pos, chunk.length)
+    // llhttp gets the framing but not the chunk data, which it only counts (chunked-copy.ts).
+    const ll = this.ll
+    const input = ll.input(chunk.length - pos)
+    this.chunked.copy(chunk, pos, chunk.length, ll.memory, input)
+    const errno = ll.run(pos, chunk.length)
     this.chunk = EMPTY
     const spans = this.bodySpans
-    for (let i = 0; i < spans.length; i += 2) {
+    for (let i = 0; i < this.bodySpansEnd; i += 2) {
       const room = this.maxBodyBytes - this.bodyBytes
       if (spans[i + 1] - spans[i] > room) {
         // Checked before the message can complete in this same execute; delivers exactly up to
@@ -222,8 +241,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
       this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
     }
     if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
-    if (r.errno === Errno.PAUSED && this.messageDone) {
-      this.offset += r.pos - pos
+    if (errno === Errno.PAUSED && this.messageDone) {
+      this.offset += ll.pos - pos
       const failure = this.checkTrailers()
       if (failure !== null) return this.failWith(failure)
       if (this.trailers.length > 0) {
@@ -232,13 +251,13 @@ export abstract class MessageParser implements LlhttpCallbacks {
         this.events.onTrailers(trailers)
       }
       this.state = this.messageEnded()
-      return r.pos
+      return ll.pos
     }
-    if (r.errno === Errno.OK) {
+    if (errno === Errno.OK) {
       this.offset += chunk.length - pos
       return chunk.length
     }
-    return this.fail(errorCodeFor(r.errno, this.type, Phase.Body), this.offset + r.pos - pos, r.reason)
+    return this.fail(errorCodeFor(errno, this.type, Phase.Body), this.offset + ll.pos - pos, ll.reason)
   }
 
   private checkTrailers(): ParseFailure | null {
@@ -297,26 +316,36 @@ export abstract class MessageParser implements LlhttpCallbacks {
         }
         return -1
       }
-      this.bodySpans.push(start, end)
+      const n = this.bodySpansEnd
+      this.bodySpans[n] = start
+      this.bodySpans[n + 1] = end
+      this.bodySpansEnd = n + 2
       return 0
     }
     if (kind === Span.HeaderField || kind === Span.HeaderValue) {
       if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers)
         return this.onTrailerSpan(kind, start, end)
+      // Four offsets per field (name start, name end, value start, value end); a span that
+      // continues the previous one (the chunk ended inside it) extends it.
       const fields = this.fields
+      const n = this.fieldsEnd
       const s = start + this.spanBase
       const e = end + this.spanBase
       if (kind === this.lastSpan) {
-        fields[fields.length - (kind === Span.HeaderField ? 3 : 1)] = e
+        fields[n - (kind === Span.HeaderField ? 3 : 1)] = e
         if (kind === Span.HeaderField) {
-          fields[fields.length - 2] = e
-          fields[fields.length - 1] = e
+          fields[n - 2] = e
+          fields[n - 1] = e
         }
       } else if (kind === Span.HeaderField) {
-        fields.push(s, e, e, e)
+        fields[n] = s
+        fields[n + 1] = e
+        fields[n + 2] = e
+        fields[n + 3] = e
+        this.fieldsEnd = n + 4
       } else {
-        fields[fields.length - 2] = s
-        fields[fields.length - 1] = e
+        fields[n - 2] = s
+        fields[n - 1] = e
       }
       this.lastSpan = kind
       return 0

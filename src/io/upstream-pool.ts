@@ -112,12 +112,18 @@ export class UpstreamConnection {
   }
 
   private readonly onClose = (): void => {
-    const user = this.state === ConnState.Busy ? this.user : null
-    const wasConnecting = this.state === ConnState.Connecting
-    const connectingUser = this.user
-    this.destroy()
-    if (user !== null) user.onUpstreamClose(this.error)
-    else if (wasConnecting) connectingUser?.onUpstreamConnectError('UPSTREAM_CONNECT_REFUSED', this.error)
+    const user = this.user
+    if (this.state === ConnState.Busy && user !== null) {
+      // Tell the exchange while the parser still knows how far the response got (destroy()
+      // frees it): a reset before the head is UPSTREAM_CLOSED, inside a body a truncation.
+      user.onUpstreamClose(this.error)
+      this.destroy()
+    } else if (this.state === ConnState.Connecting) {
+      this.destroy()
+      user?.onUpstreamConnectError('UPSTREAM_CONNECT_REFUSED', this.error)
+    } else {
+      this.destroy()
+    }
   }
 
   private readonly onDrain = (): void => {
@@ -212,6 +218,7 @@ export class UpstreamPool {
     const next = this.waiting.shift()
     if (next !== undefined) {
       conn.user = next
+      conn.socket.resume()
       next.onUpstreamConnect(conn)
       return
     }
@@ -220,6 +227,9 @@ export class UpstreamPool {
       return
     }
     conn.state = ConnState.Idle
+    // The exchange may have paused it for backpressure: an idle socket must be read, so that a
+    // close or unsolicited bytes are seen (and the next response is).
+    conn.socket.resume()
     conn.socket.setTimeout(this.config.keepAliveTimeout)
     this.idle.push(conn)
   }

@@ -14,7 +14,7 @@
 // That is the design being measured (see DESIGN.md, "Performance design").
 //
 // Usage: npm run bench:parser [-- --rounds=7 --ms=300 --only=small,fields30,chunked64k
-//          --systems=strictgate,node,http-parser-js --compare=path/to/other/dist/index.js]
+//          --systems=strictgate,node,http-parser-js --compare=before=path/to/other/dist/index.js]
 // Writes bench/results/parser-<date>.json (ignored by git) and bench/results/parser-latest.md.
 
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -264,16 +264,20 @@ function httpParserJs() {
   }
 }
 
-// The CommonJS build: the ESM build (dist/index.js) currently throws at import, because the
-// bundled undici wasm module calls `require('node:buffer')`, which esbuild's ESM shim rejects.
-const dist = resolve(here, '..', 'dist', 'index.cjs')
+const dist = resolve(here, '..', 'dist', 'index.js')
 let systems = [strictgate('strictgate', dist), nodeBuiltin(), httpParserJs()]
-if (args.compare !== undefined) systems.push(strictgate(`strictgate@${args.compare}`, resolve(args.compare)))
+// --compare=label=path[,label=path...]: other builds of strictgate, e.g. a baseline.
+for (const spec of args.compare?.split(',') ?? []) {
+  const [label, path] = spec.includes('=') ? spec.split('=') : [spec, spec]
+  systems.push(strictgate(`strictgate@${label}`, resolve(path)))
+}
 if (args.systems !== undefined) {
   const keep = args.systems.split(',')
-  systems = systems.filter((s) => keep.includes(s.name))
+  // `strictgate@` keeps every --compare build.
+  systems = systems.filter((s) => keep.some((k) => s.name === k || (k.endsWith('@') && s.name.startsWith(k))))
 }
-const workloads = args.only === undefined ? ALL_WORKLOADS : ALL_WORKLOADS.filter((w) => args.only.split(',').includes(w.name))
+const workloads =
+  args.only === undefined ? ALL_WORKLOADS : ALL_WORKLOADS.filter((w) => args.only.split(',').includes(w.name))
 
 const notes = []
 const loaded = []
@@ -337,8 +341,12 @@ function median(xs) {
 
 const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU'
 const date = new Date()
+const LOAD_BEFORE = os.loadavg().map((l) => Number(l.toFixed(2)))
 console.log(`strictgate parser benchmark  ${date.toISOString()}`)
-console.log(`node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}, ${cpu} x${os.cpus().length}`)
+console.log(
+  `node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}, ${cpu} x${os.cpus().length}`,
+)
+console.log(`load average ${LOAD_BEFORE.join(' ')}`)
 console.log(`${ROUNDS} rounds x ${ROUND_MS} ms per system and workload, alternating, after one warmup round each\n`)
 
 const results = []
@@ -354,16 +362,40 @@ for (const w of workloads) {
   }
   const bySystem = {}
   for (const r of runs) {
-    bySystem[r.name] = { median: median(r.rates), min: Math.min(...r.rates), max: Math.max(...r.rates), rounds: r.rates }
+    bySystem[r.name] = {
+      median: median(r.rates),
+      min: Math.min(...r.rates),
+      max: Math.max(...r.rates),
+      rounds: r.rates,
+    }
   }
-  const ours = bySystem.strictgate?.median
+  // Ratios of medians: each strictgate build against the baselines (and the main build against
+  // the --compare builds).
   const ratios = {}
-  for (const other of ['node', 'http-parser-js', ...loaded.map((s) => s.name).filter((n) => n.startsWith('strictgate@'))]) {
-    if (ours !== undefined && bySystem[other] !== undefined) ratios[`strictgate/${other}`] = ours / bySystem[other].median
+  const ours = loaded.map((s) => s.name).filter((n) => n.startsWith('strictgate'))
+  for (const a of ours) {
+    for (const b of ['node', 'http-parser-js', ...ours.filter((n) => n !== a && a === 'strictgate')]) {
+      if (bySystem[b] !== undefined) ratios[`${a}/${b}`] = bySystem[a].median / bySystem[b].median
+    }
   }
-  const entry = { workload: w.name, description: DESCRIPTIONS[w.name](w), bytes: w.bytes.length, systems: bySystem, ratios }
+  const entry = {
+    workload: w.name,
+    description: DESCRIPTIONS[w.name](w),
+    bytes: w.bytes.length,
+    systems: bySystem,
+    ratios,
+  }
   results.push(entry)
   printWorkload(entry)
+}
+
+/** JSON as the repository's formatter (biome) writes it: arrays of numbers on one line when they fit. */
+function toJson(value) {
+  const text = JSON.stringify(value, null, 2)
+  return `${text.replace(/^( *)("[^"]+": )?\[\n([\d.,\n -]+)\n *\]/gm, (all, indent, key = '', items) => {
+    const line = `${indent}${key}[${items.trim().split(/,\s*/).join(', ')}]`
+    return line.length <= 120 ? line : all
+  })}\n`
 }
 
 function fmt(n) {
@@ -388,35 +420,57 @@ const machine = {
   platform: `${os.platform()} ${os.release()} ${os.arch()}`,
   cpu,
   cpus: os.cpus().length,
+  // Other processes on the machine skew every system; alternating rounds only spread the skew.
+  loadBefore: LOAD_BEFORE,
+  loadAfter: os.loadavg().map((l) => Number(l.toFixed(2))),
 }
 const outDir = join(here, 'results')
 mkdirSync(outDir, { recursive: true })
 const stamp = date.toISOString().replace(/:/g, '-').replace(/\..*$/, '')
 const jsonPath = join(outDir, `parser-${stamp}.json`)
-writeFileSync(
-  jsonPath,
-  `${JSON.stringify({ benchmark: 'parser', date: date.toISOString(), machine, rounds: ROUNDS, roundMs: ROUND_MS, notes, results }, null, 2)}\n`,
-)
+const report = {
+  benchmark: 'parser',
+  date: date.toISOString(),
+  machine,
+  rounds: ROUNDS,
+  roundMs: ROUND_MS,
+  notes,
+  results,
+}
+writeFileSync(jsonPath, toJson(report))
 
 const systemNames = loaded.map((s) => s.name)
+const ratioNames = results.length > 0 ? Object.keys(results[0].ratios) : []
+const cell = (r) => (r === undefined ? 'n/a' : `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`)
+const table = [
+  ['workload', ...systemNames, ...ratioNames],
+  ...results.map((e) => [
+    e.description,
+    ...systemNames.map((n) => cell(e.systems[n])),
+    ...ratioNames.map((n) => `${e.ratios[n].toFixed(2)}x`),
+  ]),
+]
+// Padded as the repository's formatter (biome) writes markdown tables; numbers right-aligned.
+const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)))
+const pad = (text, c) => (c === 0 ? text.padEnd(widths[c]) : text.padStart(widths[c]))
+const row = (cells) => `| ${cells.map(pad).join(' | ')} |`
+const rule = `| ${widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`
 const md = [
   '# Response parser throughput',
   '',
   `Command: \`npm run bench:parser\` (bench/parser.mjs). Date: ${date.toISOString()}.`,
-  `Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}, ${machine.cpu} x${machine.cpus}.`,
-  `${ROUNDS} alternating rounds of ${ROUND_MS} ms per system and workload after one warmup round; responses/s, median (min–max).`,
+  `Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}, ${machine.cpu} x${machine.cpus};`,
+  `load average ${machine.loadBefore.join(' ')} before, ${machine.loadAfter.join(' ')} after.`,
+  `${ROUNDS} alternating rounds of ${ROUND_MS} ms per system and workload after one warmup round;`,
+  'responses/s, median (min–max); ratios of the medians.',
   '',
-  `| workload | ${systemNames.join(' | ')} | ${results[0] ? Object.keys(results[0].ratios).join(' | ') : ''} |`,
-  `|---|${systemNames.map(() => '---:').join('|')}|${results[0] ? Object.keys(results[0].ratios).map(() => '---:').join('|') : ''}|`,
-  ...results.map(
-    (e) =>
-      `| ${e.description} | ${systemNames.map((n) => (e.systems[n] ? `${fmt(e.systems[n].median)} (${fmt(e.systems[n].min)}–${fmt(e.systems[n].max)})` : 'n/a')).join(' | ')} | ${Object.values(e.ratios)
-        .map((r) => `${r.toFixed(2)}x`)
-        .join(' | ')} |`,
-  ),
+  row(table[0]),
+  rule,
+  ...table.slice(1).map(row),
   '',
   ...notes.map((n) => `Note: ${n}`),
-  'Node and http-parser-js decode every header name and value to strings; strictgate keeps the head as bytes and decodes only the fields it acts on.',
+  'Node and http-parser-js decode every header name and value to strings; strictgate keeps the head as bytes',
+  'and decodes only the fields it acts on.',
   '',
 ]
 console.log(`wrote ${jsonPath}`)

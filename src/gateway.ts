@@ -159,9 +159,10 @@ class GatewayImpl implements Gateway, GatewayContext {
     for (const client of this.clients) client.shutdown()
     if (this.clients.size > 0) {
       await new Promise<void>((resolve) => {
+        // Past timeouts.shutdown, cut off what still runs. A destroyed socket emits 'close' a
+        // moment later: resolve on the last one (whenIdle), so that close() leaves nothing open.
         const timer = setTimeout(() => {
           for (const client of this.clients) client.destroy()
-          resolve()
         }, this.options.timeouts.shutdown)
         this.whenIdle = () => {
           clearTimeout(timer)

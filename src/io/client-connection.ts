@@ -110,7 +110,7 @@ export class ClientConnection implements RequestEvents {
     if (!head.keepAlive) this.closeAfterResponse = true
     this.state = ClientState.Body
     // A stalled request body is bounded by timeouts.idle.
-    this.socket.setTimeout(this.ctx.options.timeouts.idle)
+    this.updateStallTimer()
     const exchange = new Exchange(this, this.ctx, head)
     this.exchange = exchange
     exchange.start()
@@ -125,8 +125,8 @@ export class ClientConnection implements RequestEvents {
   }
 
   onComplete(): void {
-    this.socket.setTimeout(0)
     if (this.state === ClientState.Body) this.state = ClientState.Waiting
+    this.updateStallTimer()
     this.exchange?.requestComplete()
   }
 
@@ -145,12 +145,36 @@ export class ClientConnection implements RequestEvents {
     this.answerError(err, exchange?.request, false)
   }
 
+  /** The upstream cannot take more of the request now: stop reading (the upstream side bounds this wait). */
   pauseReading(): void {
-    if (this.state < ClientState.Closing) this.socket.pause()
+    if (this.state >= ClientState.Closing) return
+    this.socket.pause()
+    this.updateStallTimer()
   }
 
   resumeReading(): void {
-    if (this.pending === null && this.state < ClientState.Closing) this.socket.resume()
+    if (this.pending !== null || this.state >= ClientState.Closing) return
+    this.socket.resume()
+    this.updateStallTimer()
+  }
+
+  /** A response write returned false: the client must take it within timeouts.idle. */
+  awaitDrain(): void {
+    this.updateStallTimer()
+  }
+
+  /**
+   * The socket timeout (timeouts.idle) runs exactly while the gateway waits on the client: for
+   * request body bytes it is free to send (reading, not paused for the upstream), or for it to
+   * take response bytes (a write waits for 'drain'). Not while the upstream is the slow side:
+   * that is the upstream's timeout, and blaming the client for it would be wrong.
+   */
+  private updateStallTimer(): void {
+    if (this.state >= ClientState.Closing) return
+    const body = this.state === ClientState.Body && !this.socket.isPaused()
+    const drain =
+      (this.state === ClientState.Body || this.state === ClientState.Waiting) && this.socket.writableNeedDrain
+    this.socket.setTimeout(body || drain ? this.ctx.options.timeouts.idle : 0)
   }
 
   // ---- writing responses ---------------------------------------------------------------------
@@ -240,6 +264,12 @@ export class ClientConnection implements RequestEvents {
     this.state = ClientState.Closing
     this.disarm()
     this.socket.end()
+    // Go on reading, and discarding, until the client closes too (RFC 9112 §9.6: a server that
+    // closes while the client still sends risks a reset that destroys its own response). A
+    // socket paused for backpressure would otherwise never see the client's FIN and stay open.
+    // A client that neither reads nor closes is dropped after timeouts.idle.
+    this.socket.resume()
+    this.socket.setTimeout(this.ctx.options.timeouts.idle)
   }
 
   /** Make the truncation visible: reset, never a clean end. */
@@ -268,12 +298,15 @@ export class ClientConnection implements RequestEvents {
       return
     }
     const failure = this.parser.finish()
-    if (failure !== null && this.state < ClientState.Closing) {
-      // Half a request, then FIN.
-      const exchange = this.exchange
+    const exchange = this.exchange
+    if ((failure !== null || exchange !== null) && this.state < ClientState.Closing) {
+      // Half a request, then FIN; or FIN while the response is in flight. A client that closes
+      // has abandoned its request (RULES.md: CLIENT_ABORTED, upstream connection destroyed);
+      // waiting on would let a stalled upstream hold both connections until timeouts.idle.
+      // Node's http server (httpAllowHalfOpen off) and nginx treat a client FIN the same way.
       this.exchange = null
-      exchange?.clientAborted()
-      if (exchange === null) this.ctx.report(GatewayError.fromFailure(failure), undefined, this.remoteAddress)
+      if (exchange !== null) exchange.clientAborted()
+      else this.ctx.report(GatewayError.fromFailure(failure as ParseFailure), undefined, this.remoteAddress)
       this.abort()
       return
     }
@@ -297,14 +330,26 @@ export class ClientConnection implements RequestEvents {
   }
 
   private readonly onDrain = (): void => {
-    if (this.state === ClientState.Tunnel) this.tunnelPeer?.resume()
-    else this.exchange?.clientDrained()
+    if (this.state === ClientState.Tunnel) {
+      this.tunnelPeer?.resume()
+      return
+    }
+    this.updateStallTimer()
+    this.exchange?.clientDrained()
   }
 
   private readonly onSocketTimeout = (): void => {
-    // Armed only while a request body is read (timeouts.idle).
-    if (this.state !== ClientState.Body) return
-    this.fail('CLIENT_TIMEOUT', `request body stalled for ${this.ctx.options.timeouts.idle} ms`)
+    // Armed only while the gateway waits on the client (updateStallTimer).
+    const idle = this.ctx.options.timeouts.idle
+    if (this.state === ClientState.Body) {
+      const what = this.socket.writableNeedDrain ? 'took no response bytes' : 'sent no request body bytes'
+      this.fail('CLIENT_TIMEOUT', `client ${what} for ${idle} ms`)
+    } else if (this.state === ClientState.Waiting) {
+      this.exchange?.clientStalled(idle)
+    } else if (this.state === ClientState.Closing) {
+      // Ended by us, and the client neither took the rest nor closed.
+      this.socket.destroy()
+    }
   }
 
   private fail(code: ErrorCode, reason: string): void {
@@ -339,6 +384,11 @@ export class ClientConnection implements RequestEvents {
       // Nothing of a request arrived: close quietly, as for an idle keep-alive connection.
       this.end()
     }
+  }
+
+  /** Whether the connection may carry another request after the current one. */
+  get persistent(): boolean {
+    return !this.closeAfterResponse && this.state < ClientState.Closing
   }
 
   get busy(): boolean {

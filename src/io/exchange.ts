@@ -82,8 +82,9 @@ export class Exchange implements UpstreamUser, ResponseEvents {
 
   requestComplete(): void {
     this.requestDone = true
-    if (this.state >= ExchangeState.Done) return
-    if (this.pendingBody === null && this.requestChunked && this.conn !== null) this.conn.socket.write(LAST_CHUNK)
+    if (this.state >= ExchangeState.Done || this.pendingBody !== null || this.conn === null) return
+    if (this.requestChunked) this.conn.socket.write(LAST_CHUNK)
+    if (this.state === ExchangeState.AwaitingHead) this.startResponseTimer()
   }
 
   private writeBody(chunk: Buffer): void {
@@ -98,7 +99,11 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     } else {
       ok = socket.write(chunk)
     }
-    if (!ok) this.client.pauseReading()
+    if (!ok) {
+      this.client.pauseReading()
+      // Held back by the upstream: it must take the body within timeouts.idle.
+      socket.setTimeout(this.ctx.options.timeouts.idle)
+    }
   }
 
   /** The client went away (closed or reset) before this exchange ended. */
@@ -111,6 +116,12 @@ export class Exchange implements UpstreamUser, ResponseEvents {
       return
     }
     this.finishFailed('CLIENT_ABORTED', 'client closed the connection', undefined, 0)
+  }
+
+  /** The client took no response bytes for timeouts.idle: give up on it (abort). */
+  clientStalled(idle: number): void {
+    if (this.state >= ExchangeState.Done) return
+    this.finishFailed('CLIENT_TIMEOUT', `client took no response bytes for ${idle} ms`, undefined, 0)
   }
 
   /**
@@ -130,12 +141,18 @@ export class Exchange implements UpstreamUser, ResponseEvents {
 
   /** The client wrote more of the request while the upstream could not take it: resume when it can. */
   onUpstreamDrain(): void {
+    // Before the head, the upstream socket's timeout only bounded that stall (while relaying
+    // it is timeouts.idle anyway).
+    if (this.state === ExchangeState.AwaitingHead) this.conn?.socket.setTimeout(0)
     this.client.resumeReading()
   }
 
-  /** The client socket drained: the upstream may send more. */
+  /** The client socket drained: the upstream may send more, and is on the clock again. */
   clientDrained(): void {
-    if (this.conn !== null && this.state === ExchangeState.Relaying) this.conn.socket.resume()
+    if (this.conn !== null && this.state === ExchangeState.Relaying) {
+      this.conn.socket.setTimeout(this.ctx.options.timeouts.idle)
+      this.conn.socket.resume()
+    }
   }
 
   // ---- upstream connection -----------------------------------------------------------------
@@ -158,7 +175,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     if (this.requestDone && this.requestChunked) socket.write(LAST_CHUNK)
     socket.uncork()
     this.client.resumeReading()
-    this.responseTimer = setTimeout(this.onResponseTimeout, this.ctx.options.timeouts.response)
+    if (this.requestDone) this.startResponseTimer()
   }
 
   onUpstreamConnectError(code: ErrorCode, cause: Error | null): void {
@@ -228,8 +245,9 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   onUpstreamTimeout(): void {
-    // Only armed while relaying a body (timeouts.idle).
-    this.fail('UPSTREAM_IDLE_TIMEOUT', `no body byte within ${this.ctx.options.timeouts.idle} ms`)
+    // Armed while relaying a body and the client keeps up, or while the upstream does not take
+    // the request body (timeouts.idle).
+    this.fail('UPSTREAM_IDLE_TIMEOUT', `upstream stalled for ${this.ctx.options.timeouts.idle} ms`)
   }
 
   private readonly onResponseTimeout = (): void => {
@@ -287,7 +305,9 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     let extra = this.via()
     const http10 = this.request.minorVersion === 0
     const framing = head.framing
-    let keepAlive = this.request.keepAlive && this.requestDone
+    // Say so when the connection will close after this response (the client asked, its request
+    // is still streaming, or the gateway is shutting down): RFC 9112 §9.6.
+    let keepAlive = this.request.keepAlive && this.requestDone && client.persistent
     if (framing.kind === 'length') {
       this.outFraming = OutFraming.Length
       extra += `Content-Length: ${framing.length}\r\n`
@@ -322,7 +342,13 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     } else {
       ok = client.write(chunk)
     }
-    if (!ok) (this.conn as UpstreamConnection).socket.pause()
+    if (!ok) {
+      // Held back by the client, not by the upstream: the client side bounds this wait.
+      const socket = (this.conn as UpstreamConnection).socket
+      socket.pause()
+      socket.setTimeout(0)
+      client.awaitDrain()
+    }
   }
 
   onTrailers(trailers: readonly Trailer[]): void {
@@ -397,6 +423,15 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     this.ctx.publishExchange(this.request, error?.status ?? this.status, this.started, error)
   }
 
+  /**
+   * timeouts.response runs from the request being sent completely (RULES.md): a slow upload is
+   * bounded by timeouts.idle on the client socket, not mistaken for a slow upstream.
+   */
+  private startResponseTimer(): void {
+    this.clearResponseTimer()
+    this.responseTimer = setTimeout(this.onResponseTimeout, this.ctx.options.timeouts.response)
+  }
+
   private clearResponseTimer(): void {
     if (this.responseTimer !== null) {
       clearTimeout(this.responseTimer)
@@ -424,6 +459,10 @@ export class Exchange implements UpstreamUser, ResponseEvents {
       extra += `X-Forwarded-For: ${this.client.remoteAddress}\r\nX-Forwarded-Proto: ${this.client.protocol}\r\n`
       if (req.host !== '') extra += `X-Forwarded-Host: ${req.host}\r\n`
     }
+    // The request goes upstream as HTTP/1.1, which requires Host (RFC 9112 §3.2). An HTTP/1.0
+    // request may have none: its target URI then has the server's default authority (RFC 9112
+    // §3.3), here the upstream's.
+    if (req.host === '') extra += `Host: ${this.ctx.options.upstream.hostHeader}\r\n`
     const framing = req.framing
     if (framing.kind === 'length') extra += `Content-Length: ${framing.length}\r\n`
     else if (framing.kind === 'chunked') extra += 'Transfer-Encoding: chunked\r\n'

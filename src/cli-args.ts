@@ -24,20 +24,98 @@ const FLAGS: Flag[] = [
     help: 'upstream URL, http://host:port (repeatable: several upstreams come with balancing)',
   },
   { name: 'demo', type: 'boolean', default: 'off', help: 'start the built-in demo upstream and proxy to it' },
-  { name: 'connect-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.connect}`, help: 'ms to connect upstream (504)', option: ['timeouts', 'connect'] },
-  { name: 'response-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.response}`, help: 'ms for the response head (504)', option: ['timeouts', 'response'] },
-  { name: 'idle-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.idle}`, help: 'ms without a body byte (abort)', option: ['timeouts', 'idle'] },
-  { name: 'request-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.request}`, help: 'ms for a client request head (408)', option: ['timeouts', 'request'] },
-  { name: 'keep-alive-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.keepAlive}`, help: 'ms an idle keep-alive connection stays open', option: ['timeouts', 'keepAlive'] },
-  { name: 'shutdown-timeout', type: 'string', default: `${DEFAULT_TIMEOUTS.shutdown}`, help: 'ms to finish in-flight exchanges on stop', option: ['timeouts', 'shutdown'] },
-  { name: 'max-header-bytes', type: 'string', default: '16384', help: 'largest head, both ways', option: ['limits', 'maxHeaderBytes'] },
-  { name: 'max-header-count', type: 'string', default: '100', help: 'most fields in a head', option: ['limits', 'maxHeaderCount'] },
-  { name: 'max-url-bytes', type: 'string', default: '8192', help: 'longest request-target (414)', option: ['limits', 'maxUrlBytes'] },
-  { name: 'max-request-body-bytes', type: 'string', default: 'unlimited', help: 'largest request body (413)', option: ['limits', 'maxRequestBodyBytes'] },
-  { name: 'max-connections', type: 'string', default: 'unlimited', help: 'client connections at once (503 beyond)', option: ['limits', 'maxConnections'] },
-  { name: 'max-interim-responses', type: 'string', default: '8', help: '1xx responses before the final one', option: ['limits', 'maxInterimResponses'] },
+  {
+    name: 'connect-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.connect}`,
+    help: 'ms to connect upstream (504)',
+    option: ['timeouts', 'connect'],
+  },
+  {
+    name: 'response-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.response}`,
+    help: 'ms for the response head (504)',
+    option: ['timeouts', 'response'],
+  },
+  {
+    name: 'idle-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.idle}`,
+    help: 'ms without a body byte (abort)',
+    option: ['timeouts', 'idle'],
+  },
+  {
+    name: 'request-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.request}`,
+    help: 'ms for a client request head (408)',
+    option: ['timeouts', 'request'],
+  },
+  {
+    name: 'keep-alive-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.keepAlive}`,
+    help: 'ms an idle keep-alive connection stays open',
+    option: ['timeouts', 'keepAlive'],
+  },
+  {
+    name: 'shutdown-timeout',
+    type: 'string',
+    default: `${DEFAULT_TIMEOUTS.shutdown}`,
+    help: 'ms to finish in-flight exchanges on stop',
+    option: ['timeouts', 'shutdown'],
+  },
+  {
+    name: 'max-header-bytes',
+    type: 'string',
+    default: '16384',
+    help: 'largest head, both ways',
+    option: ['limits', 'maxHeaderBytes'],
+  },
+  {
+    name: 'max-header-count',
+    type: 'string',
+    default: '100',
+    help: 'most fields in a head',
+    option: ['limits', 'maxHeaderCount'],
+  },
+  {
+    name: 'max-url-bytes',
+    type: 'string',
+    default: '8192',
+    help: 'longest request-target (414)',
+    option: ['limits', 'maxUrlBytes'],
+  },
+  {
+    name: 'max-request-body-bytes',
+    type: 'string',
+    default: 'unlimited',
+    help: 'largest request body (413)',
+    option: ['limits', 'maxRequestBodyBytes'],
+  },
+  {
+    name: 'max-connections',
+    type: 'string',
+    default: 'unlimited',
+    help: 'client connections at once (503 beyond)',
+    option: ['limits', 'maxConnections'],
+  },
+  {
+    name: 'max-interim-responses',
+    type: 'string',
+    default: '8',
+    help: '1xx responses before the final one',
+    option: ['limits', 'maxInterimResponses'],
+  },
   { name: 'max-sockets', type: 'string', default: '256', help: 'upstream connections', option: ['pool', 'maxSockets'] },
-  { name: 'max-idle', type: 'string', default: '64', help: 'idle keep-alive upstream connections kept', option: ['pool', 'maxIdle'] },
+  {
+    name: 'max-idle',
+    type: 'string',
+    default: '64',
+    help: 'idle keep-alive upstream connections kept',
+    option: ['pool', 'maxIdle'],
+  },
   { name: 'via', type: 'string', default: '1.1 strictgate', help: 'Via field value added both ways' },
   { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
   { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
@@ -123,7 +201,8 @@ export function parseCli(argv: string[]): CliConfig {
   if (action === 'run') {
     if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream exclude each other')
     if (!demo && upstreams.length === 0) throw new UsageError('--upstream is required (or --demo)')
-    if (upstreams.length > 1) throw new UsageError('--upstream: several upstreams are not supported yet (one --upstream)')
+    if (upstreams.length > 1)
+      throw new UsageError('--upstream: several upstreams are not supported yet (one --upstream)')
   }
   return {
     listen: parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:8080'),
@@ -135,4 +214,3 @@ export function parseCli(argv: string[]): CliConfig {
     action,
   }
 }
-

@@ -4,10 +4,10 @@
 
 import cluster from 'node:cluster'
 import diagnostics from 'node:diagnostics_channel'
-import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
+import { type CliConfig, helpText, parseCli, UsageError } from './cli-args.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
-import { type ErrorMessage, createGateway } from './gateway.js'
-import { type CliConfig, UsageError, helpText, parseCli } from './cli-args.js'
+import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
+import { createGateway, type ErrorMessage } from './gateway.js'
 import { VERSION } from './version.js'
 
 function logError(config: CliConfig, upstream: string, msg: ErrorMessage): void {

@@ -4,7 +4,7 @@
 import net from 'node:net'
 import type { RequestHead } from '../h1/head.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
-import { ROUTES, indexPage, notFound } from './routes.js'
+import { indexPage, notFound, ROUTES } from './routes.js'
 
 export interface DemoUpstream {
   readonly address: net.AddressInfo
@@ -67,7 +67,7 @@ class DemoConnection implements RequestEvents {
         if (!socket.destroyed) socket.write(answer.bytes)
       }, answer.ms)
       this.timers.add(timer)
-    } else if (answer.then === 'reset') {
+    } else if (answer.after === 'reset') {
       // RST instead of FIN. Reset a moment after the bytes left: a reset issued right after a
       // write reaches a loopback peer as a plain FIN (observed on Linux with Node 20).
       socket.write(answer.bytes, () => {
@@ -79,7 +79,7 @@ class DemoConnection implements RequestEvents {
       })
     } else {
       socket.write(answer.bytes)
-      if (answer.then === 'end') socket.end()
+      if (answer.after === 'end') socket.end()
     }
   }
 }

@@ -12,7 +12,7 @@ export interface DemoRoute {
 
 /** How a route answers: bytes to write, then what to do with the connection. */
 export type DemoAnswer =
-  | { kind: 'bytes'; bytes: Buffer; then: 'keep' | 'end' | 'reset' }
+  | { kind: 'bytes'; bytes: Buffer; after: 'keep' | 'end' | 'reset' }
   | { kind: 'delay'; ms: number; bytes: Buffer }
   | { kind: 'close' }
 
@@ -32,7 +32,11 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     path: '/hello',
     description: 'a small valid response (Content-Length)',
     expect: '200, relayed',
-    answer: () => ({ kind: 'bytes', bytes: text('200 OK', 'Hello from the strictgate demo upstream!\n'), then: 'keep' }),
+    answer: () => ({
+      kind: 'bytes',
+      bytes: text('200 OK', 'Hello from the strictgate demo upstream!\n'),
+      after: 'keep',
+    }),
   },
   {
     path: '/chunked',
@@ -44,7 +48,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
         'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n' +
           '7;note=demo\r\nchunked\r\n9\r\n response\r\n1\r\n\n\r\n0\r\n\r\n',
       ),
-      then: 'keep',
+      after: 'keep',
     }),
   },
   {
@@ -57,7 +61,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
         raw('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n'),
         Buffer.alloc(1_048_576, 0x61),
       ]),
-      then: 'keep',
+      after: 'keep',
     }),
   },
   {
@@ -71,28 +75,28 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     rule: 'S3',
     description: 'status code 999',
     expect: '502 UPSTREAM_INVALID_STATUS_CODE',
-    answer: () => ({ kind: 'bytes', bytes: text('999 Nope', 'x\n'), then: 'keep' }),
+    answer: () => ({ kind: 'bytes', bytes: text('999 Nope', 'x\n'), after: 'keep' }),
   },
   {
     path: '/broken/version',
     rule: 'S1',
     description: 'HTTP/2.0 in an HTTP/1.1 status line',
     expect: '502 UPSTREAM_INVALID_VERSION',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nx\n'), then: 'keep' }),
+    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nx\n'), after: 'keep' }),
   },
   {
     path: '/broken/missing-reason-space',
     rule: 'S2',
     description: 'status line without the SP after the code',
     expect: '502 UPSTREAM_INVALID_STATUS_LINE',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nx\n'), then: 'keep' }),
+    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nx\n'), after: 'keep' }),
   },
   {
     path: '/broken/space-before-colon',
     rule: 'H1',
     description: 'whitespace between a field name and the colon',
     expect: '502 UPSTREAM_INVALID_HEADER',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nx\n'), then: 'keep' }),
+    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nx\n'), after: 'keep' }),
   },
   {
     path: '/broken/obs-fold',
@@ -102,7 +106,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     answer: () => ({
       kind: 'bytes',
       bytes: raw('HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\nx\n'),
-      then: 'keep',
+      after: 'keep',
     }),
   },
   {
@@ -110,7 +114,11 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     rule: 'H4',
     description: 'a field line ending in LF without CR',
     expect: '502 UPSTREAM_INVALID_HEADER',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\nX-A: b\nContent-Length: 2\r\n\r\nx\n'), then: 'keep' }),
+    answer: () => ({
+      kind: 'bytes',
+      bytes: raw('HTTP/1.1 200 OK\r\nX-A: b\nContent-Length: 2\r\n\r\nx\n'),
+      after: 'keep',
+    }),
   },
   {
     path: '/broken/duplicate-content-length',
@@ -120,7 +128,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     answer: () => ({
       kind: 'bytes',
       bytes: raw('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nx\n'),
-      then: 'keep',
+      after: 'keep',
     }),
   },
   {
@@ -131,7 +139,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     answer: () => ({
       kind: 'bytes',
       bytes: raw('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nx\n\r\n0\r\n\r\n'),
-      then: 'keep',
+      after: 'keep',
     }),
   },
   {
@@ -139,7 +147,11 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     rule: 'F3',
     description: 'Transfer-Encoding other than chunked',
     expect: '502 UPSTREAM_INVALID_FRAMING',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nx\n'), then: 'end' }),
+    answer: () => ({
+      kind: 'bytes',
+      bytes: raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nx\n'),
+      after: 'end',
+    }),
   },
   {
     path: '/broken/truncated-body',
@@ -149,7 +161,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     answer: () => ({
       kind: 'bytes',
       bytes: raw('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789'),
-      then: 'end',
+      after: 'end',
     }),
   },
   {
@@ -160,7 +172,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     answer: () => ({
       kind: 'bytes',
       bytes: raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nbroken\r\n0\r\n\r\n'),
-      then: 'end',
+      after: 'end',
     }),
   },
   {
@@ -174,7 +186,7 @@ export const ROUTES: readonly (DemoRoute & { answer: () => DemoAnswer })[] = [
     rule: 'B4',
     description: 'close-delimited body cut by a TCP reset',
     expect: 'head relayed, then the client connection is aborted',
-    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\n\r\npartial body'), then: 'reset' }),
+    answer: () => ({ kind: 'bytes', bytes: raw('HTTP/1.1 200 OK\r\n\r\npartial body'), after: 'reset' }),
   },
 ]
 

@@ -109,6 +109,10 @@ class GatewayImpl implements Gateway, GatewayContext {
       const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
       this.report(err, undefined, socket.remoteAddress)
       socket.end(errorResponse('GATEWAY_CONNECTION_LIMIT', true))
+      // Read and discard until the client's FIN, so the socket closes as soon as the client does
+      // (left unread, a request the client sent hid its FIN, and every refused socket held a
+      // descriptor for the full second: a flood beyond the limit piled them up).
+      socket.resume()
       socket.setTimeout(1_000, () => socket.destroy())
       return
     }

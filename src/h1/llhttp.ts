@@ -259,6 +259,9 @@ export class Llhttp {
    * body leaves chunk data out, which llhttp counts but never reads: see chunked-copy.ts.)
    */
   input(len: number): number {
+    // Checked here, before the input space is touched: a callback of an execute in progress
+    // must not overwrite (or free) the bytes llhttp is reading.
+    if (current !== null) throw new Error('llhttp: nested execute')
     const w = this.w
     if (len > w.bufferSize) {
       if (w.bufferPtr !== 0) w.exports.free(w.bufferPtr)

@@ -1,6 +1,7 @@
 // What request and response parsing share: feeding llhttp exactly one head at a time, length
 // and close-delimited bodies in JavaScript (no copy into wasm), chunked bodies and trailers
-// through llhttp, and the MessageState transitions. Pure: bytes in, events out.
+// through llhttp (their chunk data not copied either: chunked-copy.ts), and the MessageState
+// transitions. Pure: bytes in, events out.
 
 import type { ErrorCode, ParseFailure } from '../errors.js'
 import { ChunkedCopy } from './chunked-copy.js'
@@ -19,6 +20,8 @@ export interface BodyEvents {
 
 const NO_SPAN = -1
 const EMPTY = Buffer.alloc(0)
+/** The end of a head: the CRLF of its last line and the empty line. */
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1')
 
 export abstract class MessageParser implements LlhttpCallbacks {
   state: MessageState = MessageState.StartLine
@@ -46,6 +49,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
   /** Added to a span's index in the chunk to get its offset in the head. */
   private spanBase = 0
   private lastSpan: Span | typeof NO_SPAN = NO_SPAN
+  /** llhttp reached the end of the head in the current execute. */
+  private headersComplete = false
   // The body being read.
   private remaining = 0
   /** Body spans (start, end) of one execute over a chunked body: `bodySpansEnd` entries used. */
@@ -154,6 +159,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
       if (this.headPieces.length > 0) this.headPieces.length = 0
       this.fieldsEnd = 0
       this.lastSpan = NO_SPAN
+      const whole = this.wholeHead(chunk, pos)
+      if (whole >= 0) return this.headParsed(chunk, pos, whole)
     }
     this.spanBase = scanner.offset - pos
     const end = scanner.scan(chunk, pos, chunk.length)
@@ -173,7 +180,46 @@ export abstract class MessageParser implements LlhttpCallbacks {
       this.state = scanner.inFields ? MessageState.Fields : MessageState.StartLine
       return chunk.length
     }
-    this.offset = scanner.offset
+    return this.headParsed(chunk, pos, end)
+  }
+
+  /**
+   * The usual case: a head that arrived whole, start line to empty line, in one chunk. One search
+   * finds its end instead of scanning every field line for CR and LF: llhttp checks the field
+   * lines, and once llhttp (strict) has accepted them, the scanner's field-line rules cannot fail
+   * either (llhttp rejects bare CR, bare LF, obs-fold and whitespace before a name too), so
+   * `HeadScanner.acceptWhole` needs only the start line and the totals. On the same bytes llhttp
+   * makes the same callbacks as on the byte-by-byte way, so the head is the same.
+   *
+   * Returns the end of the head, or -1 with the head state as it was (llhttp reset) when the head
+   * is not whole or anything failed: the byte-by-byte way then decides which failure comes first.
+   */
+  private wholeHead(chunk: Buffer, pos: number): number {
+    const crlf = chunk.indexOf(CRLF_CRLF, pos)
+    // (Too large a head fails the size limit: the byte-by-byte way says where.)
+    if (crlf < 0 || crlf + 4 - pos > this.limits.maxHeaderBytes) return -1
+    const end = crlf + 4
+    this.spanBase = -pos
+    this.headersComplete = false
+    const errno = this.ll.execute(chunk, pos, end)
+    if (
+      (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
+      this.headersComplete &&
+      this.spanFailure === null &&
+      this.scanner.acceptWhole(chunk, pos, end, this.fieldsEnd >> 2)
+    ) {
+      return end
+    }
+    this.ll.reset()
+    this.fieldsEnd = 0
+    this.lastSpan = NO_SPAN
+    this.spanFailure = null
+    return -1
+  }
+
+  /** The head `chunk[pos, end)` (after any earlier pieces) is complete: check it and go on. */
+  private headParsed(chunk: Buffer, pos: number, end: number): number {
+    this.offset = this.scanner.offset
     const pieces = this.headPieces
     let raw = chunk.subarray(pos, end)
     if (pieces.length > 0) {
@@ -385,6 +431,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
   }
 
   onHeadersComplete(): number {
+    this.headersComplete = true
     return 0
   }
 

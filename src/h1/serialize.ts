@@ -25,17 +25,22 @@ const enum Keep {
   WithoutHost = 2,
 }
 
+/** Which field lines build() drops (1), reused from call to call: no array per head. */
+let dropScratch = new Uint8Array(64)
+
 /**
- * Copies `prefix`, the kept field lines of `head` and `suffix` into one Buffer. Content-Length
- * is dropped too: the caller writes the framing it chose.
+ * Copies `prefix`, then `head.raw[rawFrom, rawTo)` (the rest of a status line), the kept field
+ * lines of `head` and `suffix` into one Buffer. `prefix` and `suffix` are latin1 strings.
+ * Content-Length is dropped too: the caller writes the framing it chose.
  */
-function build(head: Head, prefix: Buffer | string, keep: Keep, suffix: string): Buffer {
+function build(head: Head, prefix: string, rawFrom: number, rawTo: number, keep: Keep, suffix: string): Buffer {
   const { raw, fields, kinds } = head
   const n = kinds.length
   const named = head.connection.length === 0 ? null : connectionNamed(head)
   // Pass 1: mark kept lines and measure.
-  let size = prefix.length + suffix.length + 2
-  const drop: boolean[] = []
+  let size = prefix.length + (rawTo - rawFrom) + suffix.length + 2
+  if (dropScratch.length < n) dropScratch = new Uint8Array(Math.max(n, 2 * dropScratch.length))
+  const drop = dropScratch
   let dropped = 0
   for (let i = 0; i < n; i++) {
     const kind = kinds[i]
@@ -44,12 +49,13 @@ function build(head: Head, prefix: Buffer | string, keep: Keep, suffix: string):
       (isHopByHop(kind) && !(kind === FieldKind.Upgrade && keep === Keep.WithUpgrade)) ||
       (kind === FieldKind.Host && keep === Keep.WithoutHost)
     if (!d && named !== null) d = named.has(raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase())
-    drop.push(d)
+    drop[i] = d ? 1 : 0
     if (d) dropped++
     else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
   }
   const out = Buffer.allocUnsafe(size)
-  let pos = typeof prefix === 'string' ? out.write(prefix, 0, 'latin1') : prefix.copy(out, 0)
+  let pos = out.write(prefix, 0, 'latin1')
+  if (rawTo > rawFrom) pos += raw.copy(out, pos, rawFrom, rawTo)
   if (n > 0) {
     if (dropped === 0) {
       // Common case: every field line is kept, one copy.
@@ -57,7 +63,7 @@ function build(head: Head, prefix: Buffer | string, keep: Keep, suffix: string):
     } else {
       let runStart = -1
       for (let i = 0; i <= n; i++) {
-        if (i < n && !drop[i]) {
+        if (i < n && drop[i] === 0) {
           if (runStart < 0) runStart = fields[4 * i]
           continue
         }
@@ -93,16 +99,15 @@ export function serializeRequestHead(head: RequestHead, extra: string): Buffer {
   const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
   const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
   const keep = head.upgrade.length > 0 ? Keep.WithUpgrade : absolute ? Keep.WithoutHost : Keep.EndToEnd
-  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, keep, extra)
+  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, 0, 0, keep, extra)
 }
 
 /** A response head relayed to the client: HTTP/1.1 status line as received, end-to-end fields, `extra`. */
 export function serializeResponseHead(head: ResponseHead, extra: string): Buffer {
-  // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received.
-  const statusLine = Buffer.allocUnsafe(head.reasonEnd + 2)
-  statusLine.write('HTTP/1.1', 0, 'latin1')
-  head.raw.copy(statusLine, 8, 8, head.reasonEnd + 2)
-  return build(head, statusLine, head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd, extra)
+  // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received,
+  // copied straight into the head's Buffer.
+  const keep = head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd
+  return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra)
 }
 
 const REASONS: Record<number, string> = {

@@ -78,7 +78,8 @@ export const FAILED = -2
  * Byte-level scan of a head, resumable across chunks. It finds the end of the head exactly
  * (so llhttp is given the head and nothing else) and enforces what llhttp does not: the
  * status line / request line grammar (S1–S4, version, target form and length), CRLF-only
- * line structure, and the size and count limits (H5).
+ * line structure, and the size and count limits (H5). A head that arrives whole skips the
+ * field-line scan when llhttp accepts its field lines (`acceptWhole`).
  */
 export class HeadScanner {
   failure: ParseFailure | null = null
@@ -297,6 +298,31 @@ export class HeadScanner {
     this.offset = off
     this.state = state
     return NEED_MORE
+  }
+
+  /**
+   * `scan` for a head that arrived whole: `buf[start, end)`, ending with its CRLF CRLF, whose
+   * `fieldLines` field lines llhttp has accepted (see MessageParser.wholeHead). Those lines
+   * cannot fail the field-line states, so only the start line is scanned; the size and count
+   * limits are checked on the totals. Returns true when `scan` would have accepted the head the
+   * same way (the scanner is then at its end); otherwise resets the scanner and returns false,
+   * and the caller scans the head with `scan`.
+   */
+  acceptWhole(buf: Uint8Array, start: number, end: number, fieldLines: number): boolean {
+    if (
+      this.offset === 0 &&
+      end - start <= this.limits.maxHeaderBytes &&
+      fieldLines <= this.limits.maxHeaderCount &&
+      this.scan(buf, start, buf.indexOf(LF, start) + 1) === NEED_MORE &&
+      this.state === Scan.LineStart
+    ) {
+      this.fieldLines = fieldLines
+      this.offset = end - start
+      this.state = Scan.Done
+      return true
+    }
+    this.reset()
+    return false
   }
 
   /** Index in the last scanned buffer of the failing byte. */

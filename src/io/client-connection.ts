@@ -7,6 +7,7 @@ import type { RequestHead, Trailer } from '../h1/head.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
 import { customErrorResponse, errorResponse } from '../h1/serialize.js'
 import type { GatewayContext } from './context.js'
+import { Deadline } from './deadline.js'
 import { Exchange, ExchangeState } from './exchange.js'
 
 export const enum ClientState {
@@ -42,8 +43,13 @@ export class ClientConnection implements RequestEvents {
   /** Bytes of the next pipelined request(s), held while the current one is answered. */
   private pending: Buffer | null = null
   private closeAfterResponse = false
-  private timer: NodeJS.Timeout | null = null
+  /** The current request has body bytes to read (framing other than none or Content-Length: 0). */
+  private bodyExpected = false
+  /** Created once: arming it per request stores a deadline, not a new Timeout (deadline.ts). */
+  private readonly timer: Deadline
   private timerKind = Timer.None
+  /** The socket timeout last set (ms, 0: none), so that an unchanged one is not set again. */
+  private socketTimeout = 0
   private tunnelPeer: Socket | null = null
 
   constructor(ctx: GatewayContext, socket: Socket) {
@@ -52,6 +58,7 @@ export class ClientConnection implements RequestEvents {
     this.remoteAddress = socket.remoteAddress ?? ''
     this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
     this.parser = new RequestParser(this, ctx.requestLimits)
+    this.timer = new Deadline(this.onTimer, false)
     socket.setNoDelay(true)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
@@ -109,6 +116,8 @@ export class ClientConnection implements RequestEvents {
     this.disarm()
     if (!head.keepAlive) this.closeAfterResponse = true
     this.state = ClientState.Body
+    const framing = head.framing
+    this.bodyExpected = framing.kind === 'chunked' || (framing.kind === 'length' && framing.length > 0)
     // A stalled request body is bounded by timeouts.idle.
     this.updateStallTimer()
     const exchange = new Exchange(this, this.ctx, head)
@@ -171,10 +180,23 @@ export class ClientConnection implements RequestEvents {
    */
   private updateStallTimer(): void {
     if (this.state >= ClientState.Closing) return
-    const body = this.state === ClientState.Body && !this.socket.isPaused()
+    // A request without a body is complete in the same parser call as its head (onComplete
+    // follows onHead synchronously): there are no body bytes to wait for.
+    const body = this.state === ClientState.Body && this.bodyExpected && !this.socket.isPaused()
     const drain =
       (this.state === ClientState.Body || this.state === ClientState.Waiting) && this.socket.writableNeedDrain
-    this.socket.setTimeout(body || drain ? this.ctx.options.timeouts.idle : 0)
+    this.setSocketTimeout(body || drain ? this.ctx.options.timeouts.idle : 0)
+  }
+
+  /**
+   * Set the socket's inactivity timeout only when it changes: each non-zero setTimeout costs a
+   * new Timeout and a bound function in node:net. Reads and writes restart a running one, so
+   * setting the same value again is redundant.
+   */
+  private setSocketTimeout(ms: number): void {
+    if (ms === this.socketTimeout) return
+    this.socketTimeout = ms
+    this.socket.setTimeout(ms)
   }
 
   // ---- writing responses ---------------------------------------------------------------------
@@ -245,7 +267,7 @@ export class ClientConnection implements RequestEvents {
     this.state = ClientState.Tunnel
     this.tunnelPeer = upstream
     this.disarm()
-    this.socket.setTimeout(0)
+    this.setSocketTimeout(0)
     const pending = this.pending
     this.pending = null
     if (pending !== null) upstream.write(pending)
@@ -262,21 +284,23 @@ export class ClientConnection implements RequestEvents {
   end(): void {
     if (this.state >= ClientState.Closing) return
     this.state = ClientState.Closing
-    this.disarm()
+    this.timer.clear()
+    this.timerKind = Timer.None
     this.socket.end()
     // Go on reading, and discarding, until the client closes too (RFC 9112 §9.6: a server that
     // closes while the client still sends risks a reset that destroys its own response). A
     // socket paused for backpressure would otherwise never see the client's FIN and stay open.
     // A client that neither reads nor closes is dropped after timeouts.idle.
     this.socket.resume()
-    this.socket.setTimeout(this.ctx.options.timeouts.idle)
+    this.setSocketTimeout(this.ctx.options.timeouts.idle)
   }
 
   /** Make the truncation visible: reset, never a clean end. */
   abort(): void {
     if (this.state === ClientState.Closed) return
     this.state = ClientState.Closed
-    this.disarm()
+    this.timer.clear()
+    this.timerKind = Timer.None
     const s = this.socket as Socket & { resetAndDestroy?: () => void }
     if (typeof s.resetAndDestroy === 'function' && !s.destroyed && s.readyState !== 'opening') s.resetAndDestroy()
     else s.destroy()
@@ -319,12 +343,21 @@ export class ClientConnection implements RequestEvents {
   }
 
   private readonly onClose = (): void => {
+    // A reset in the middle of a request head is CLIENT_ABORTED, as a FIN there is (onEnd).
+    const midHead = this.state < ClientState.Closing && this.exchange === null && !this.parser.idle
     this.state = ClientState.Closed
-    this.disarm()
-    this.socket.setTimeout(0)
+    this.timer.clear()
+    this.timerKind = Timer.None
+    this.setSocketTimeout(0)
     const exchange = this.exchange
     this.exchange = null
     exchange?.clientAborted()
+    if (midHead) {
+      const err = new GatewayError('CLIENT_ABORTED', 'client reset the connection mid-request', {
+        offset: this.parser.offset,
+      })
+      this.ctx.report(err, undefined, this.remoteAddress)
+    }
     this.parser.destroy()
     this.ctx.connectionClosed(this)
   }
@@ -358,24 +391,16 @@ export class ClientConnection implements RequestEvents {
 
   private arm(kind: Timer, ms: number): void {
     this.timerKind = kind
-    if (this.timer === null) this.timer = setTimeout(this.onTimer, ms)
-    else {
-      clearTimeout(this.timer)
-      this.timer = setTimeout(this.onTimer, ms)
-    }
+    this.timer.arm(ms)
   }
 
   private disarm(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer)
-      this.timer = null
-    }
+    this.timer.disarm()
     this.timerKind = Timer.None
   }
 
   private readonly onTimer = (): void => {
     const kind = this.timerKind
-    this.timer = null
     this.timerKind = Timer.None
     if (this.state !== ClientState.Head) return
     if (kind === Timer.RequestHead && !this.parser.idle) {

@@ -6,6 +6,7 @@ import net from 'node:net'
 import type { ErrorCode } from '../errors.js'
 import { ResponseParser } from '../h1/response-parser.js'
 import type { Limits } from '../h1/validator.js'
+import { Deadline } from './deadline.js'
 
 /** The exchange using a connection. Socket events reach it only while it holds the connection. */
 export interface UpstreamUser {
@@ -17,7 +18,10 @@ export interface UpstreamUser {
   /** The socket is gone (after an error, a reset, or our own destroy). */
   onUpstreamClose(cause: Error | null): void
   onUpstreamDrain(): void
+  /** The socket's inactivity timeout (set by the user through `setSocketTimeout`) expired. */
   onUpstreamTimeout(): void
+  /** `responseTimer` expired. */
+  onUpstreamResponseTimeout(): void
 }
 
 export const enum ConnState {
@@ -51,6 +55,15 @@ export class UpstreamConnection {
   user: UpstreamUser | null
   /** Exchanges this connection has completed (0: fresh). */
   served = 0
+  /**
+   * timeouts.response for the exchange using the connection, armed by it. Kept here, created
+   * once per connection, so that arming it per request allocates nothing (deadline.ts).
+   */
+  readonly responseTimer: Deadline
+  /** Idle in the pool for longer than keepAliveTimeout: dropped. */
+  private readonly idleTimer: Deadline
+  /** The socket timeout last set (ms, 0: none), so that an unchanged one is not set again. */
+  private socketTimeout: number
   private error: Error | null = null
   private readonly pool: UpstreamPool
 
@@ -60,6 +73,10 @@ export class UpstreamConnection {
     this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
     const socket = net.connect({ host: pool.config.host, port: pool.config.port, noDelay: true })
     this.socket = socket
+    this.responseTimer = new Deadline(this.onResponseTimeout, false)
+    // Like a socket timeout, a pooled connection's idle timer does not keep the process alive.
+    this.idleTimer = new Deadline(this.onIdleTimeout, true)
+    this.socketTimeout = pool.config.connectTimeout
     socket.setTimeout(pool.config.connectTimeout)
     socket.on('connect', this.onConnect)
     socket.on('data', this.onData)
@@ -74,19 +91,44 @@ export class UpstreamConnection {
     return this.served > 0
   }
 
+  /**
+   * The socket's inactivity timeout, set only when it changes: each non-zero setTimeout costs a
+   * new Timeout and a bound function in node:net, and reads and writes restart a running one.
+   */
+  setSocketTimeout(ms: number): void {
+    if (ms === this.socketTimeout) return
+    this.socketTimeout = ms
+    this.socket.setTimeout(ms)
+  }
+
+  /** Into the pool: closed if nobody takes it within `ms`. */
+  parkIdle(ms: number): void {
+    this.state = ConnState.Idle
+    this.idleTimer.arm(ms)
+  }
+
+  /** Out of the pool, for `user`. */
+  takeIdle(user: UpstreamUser): void {
+    this.state = ConnState.Busy
+    this.user = user
+    this.idleTimer.disarm()
+  }
+
   /** Tear the connection down now (misbehaved, aborted, or no longer wanted). Idempotent. */
   destroy(): void {
     if (this.state === ConnState.Closed) return
     this.pool.forget(this)
     this.state = ConnState.Closed
     this.user = null
+    this.responseTimer.clear()
+    this.idleTimer.clear()
     this.socket.destroy()
     this.parser.destroy()
   }
 
   private readonly onConnect = (): void => {
     if (this.state !== ConnState.Connecting) return
-    this.socket.setTimeout(0)
+    this.setSocketTimeout(0)
     this.state = ConnState.Busy
     this.user?.onUpstreamConnect(this)
   }
@@ -141,6 +183,14 @@ export class UpstreamConnection {
       this.destroy()
     }
   }
+
+  private readonly onResponseTimeout = (): void => {
+    if (this.state === ConnState.Busy && this.user !== null) this.user.onUpstreamResponseTimeout()
+  }
+
+  private readonly onIdleTimeout = (): void => {
+    if (this.state === ConnState.Idle) this.destroy()
+  }
 }
 
 function connectErrorCode(err: Error & { code?: string }): ErrorCode {
@@ -187,9 +237,8 @@ export class UpstreamPool {
         conn.destroy()
         continue
       }
-      conn.state = ConnState.Busy
-      conn.user = user
-      conn.socket.setTimeout(0)
+      // Its socket timeout is 0 already (cleared before release): only the idle timer runs.
+      conn.takeIdle(user)
       user.onUpstreamConnect(conn)
       return
     }
@@ -226,11 +275,11 @@ export class UpstreamPool {
       conn.destroy()
       return
     }
-    conn.state = ConnState.Idle
     // The exchange may have paused it for backpressure: an idle socket must be read, so that a
     // close or unsolicited bytes are seen (and the next response is).
     conn.socket.resume()
-    conn.socket.setTimeout(this.config.keepAliveTimeout)
+    conn.setSocketTimeout(0)
+    conn.parkIdle(this.config.keepAliveTimeout)
     this.idle.push(conn)
   }
 

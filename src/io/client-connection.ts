@@ -301,9 +301,11 @@ export class ClientConnection implements RequestEvents {
     this.state = ClientState.Closed
     this.timer.clear()
     this.timerKind = Timer.None
-    const s = this.socket as Socket & { resetAndDestroy?: () => void }
-    if (typeof s.resetAndDestroy === 'function' && !s.destroyed && s.readyState !== 'opening') s.resetAndDestroy()
-    else s.destroy()
+    // Reset on a later turn of the event loop: a reset issued while the last write is still in
+    // flight reached loopback peers as a plain FIN (seen on Linux with Node 20), which would let
+    // a close-delimited body to an HTTP/1.0 client look complete. Nothing more is written
+    // meanwhile (state Closed).
+    setTimeout(resetSocket, 0, this.socket)
   }
 
   /** Graceful shutdown: close now if idle, else after the response in flight. */
@@ -419,4 +421,11 @@ export class ClientConnection implements RequestEvents {
   get busy(): boolean {
     return this.exchange !== null && this.exchange.state < ExchangeState.Done
   }
+}
+
+/** RST the connection (a visible abort), or destroy it where a reset is not possible. */
+function resetSocket(socket: Socket & { resetAndDestroy?: () => void }): void {
+  if (socket.destroyed) return
+  if (typeof socket.resetAndDestroy === 'function' && socket.readyState !== 'opening') socket.resetAndDestroy()
+  else socket.destroy()
 }

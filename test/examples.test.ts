@@ -116,3 +116,35 @@ t.test('examples run against the demo upstream', async (t) => {
     t.match(body, /^200 Hello from the strictgate demo upstream/)
   })
 })
+
+t.test('README curl transcripts are what the demo gateway answers', async (t) => {
+  const { createGateway } = await import('../src/index.js')
+  const net = await import('node:net')
+  const demo = await startDemoUpstream()
+  t.teardown(() => demo.close())
+  const gw = createGateway({ upstream: demo.url })
+  t.teardown(() => gw.close())
+  const { port } = await gw.listen({ port: 0, host: '127.0.0.1' })
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  for (const path of ['/hello', '/broken/status-code', '/broken/space-before-colon']) {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () =>
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
+        ),
+      )
+      let data = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (d: string) => (data += d))
+      socket.on('end', () => resolve(data))
+      socket.on('error', reject)
+    })
+    // curl -i prints the head with LF line ends; the gateway answered `Connection: close`
+    // only because this request asked for it.
+    const shown = raw.replace(/\r\n/g, '\n').replace('Connection: close\n', '').trimEnd()
+    t.ok(
+      readme.includes(`$ curl -i http://127.0.0.1:8080${path}\n${shown}\n\`\`\``),
+      `README shows ${path} as answered`,
+    )
+  }
+})

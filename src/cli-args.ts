@@ -11,7 +11,7 @@ interface Flag {
   default: string
   help: string
   /** Where the value goes in GatewayOptions (numeric flags). */
-  option?: [group: 'timeouts' | 'limits' | 'pool', key: string]
+  option?: [group: 'timeouts' | 'limits' | 'pool' | 'health', key: string]
 }
 
 const FLAGS: Flag[] = [
@@ -21,7 +21,7 @@ const FLAGS: Flag[] = [
     type: 'string',
     multiple: true,
     default: '(required unless --demo)',
-    help: 'upstream URL, http://host:port (repeatable: several upstreams come with balancing)',
+    help: 'upstream: http://host:port, https://host:port or unix:/path; repeat it to balance several',
   },
   { name: 'demo', type: 'boolean', default: 'off', help: 'start the built-in demo upstream and proxy to it' },
   {
@@ -116,6 +116,34 @@ const FLAGS: Flag[] = [
     help: 'idle keep-alive upstream connections kept',
     option: ['pool', 'maxIdle'],
   },
+  {
+    name: 'balance',
+    type: 'string',
+    default: 'round-robin',
+    help: 'round-robin, least-connections or power-of-two-choices',
+  },
+  {
+    name: 'max-fails',
+    type: 'string',
+    default: '1',
+    help: 'failures within --fail-window that mark a target down',
+    option: ['health', 'maxFails'],
+  },
+  {
+    name: 'fail-window',
+    type: 'string',
+    default: '10000',
+    help: 'ms failures are counted over',
+    option: ['health', 'failWindow'],
+  },
+  {
+    name: 'fail-timeout',
+    type: 'string',
+    default: '10000',
+    help: 'ms a target stays down before one trial request',
+    option: ['health', 'failTimeout'],
+  },
+  { name: 'retries', type: 'string', default: 'targets - 1', help: 'other targets tried after a failure' },
   { name: 'via', type: 'string', default: '1.1 strictgate', help: 'Via field value added both ways' },
   { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
   { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
@@ -162,7 +190,8 @@ function parseListen(value: string): { host: string; port: number } {
 
 export interface CliConfig {
   listen: { host: string; port: number }
-  upstream: string | null
+  /** The --upstream values (one or more), empty with --demo. */
+  upstreams: string[]
   demo: boolean
   options: Omit<GatewayOptions, 'upstream'>
   log: 'text' | 'json'
@@ -185,7 +214,12 @@ export function parseCli(argv: string[]): CliConfig {
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>
   const action = v.help === true ? 'help' : v.version === true ? 'version' : 'run'
-  const groups: Record<'timeouts' | 'limits' | 'pool', Record<string, number>> = { timeouts: {}, limits: {}, pool: {} }
+  const groups: Record<'timeouts' | 'limits' | 'pool' | 'health', Record<string, number>> = {
+    timeouts: {},
+    limits: {},
+    pool: {},
+    health: {},
+  }
   for (const f of FLAGS) {
     const value = v[f.name]
     if (f.option !== undefined && typeof value === 'string') groups[f.option[0]][f.option[1]] = positive(f.name, value)
@@ -194,6 +228,12 @@ export function parseCli(argv: string[]): CliConfig {
   if (v['no-via'] === true) options.via = false
   else if (typeof v.via === 'string') options.via = v.via
   if (v['x-forwarded'] === true) options.xForwarded = true
+  if (typeof v.balance === 'string') options.balance = v.balance as GatewayOptions['balance']
+  if (typeof v.retries === 'string') {
+    if (!/^[0-9]+$/.test(v.retries))
+      throw new UsageError(`--retries must be a non-negative integer, got ${JSON.stringify(v.retries)}`)
+    options.retries = Number(v.retries)
+  }
   const log = v.log ?? 'text'
   if (log !== 'text' && log !== 'json') throw new UsageError(`--log must be text or json, got ${JSON.stringify(log)}`)
   const upstreams = (v.upstream as string[] | undefined) ?? []
@@ -201,12 +241,10 @@ export function parseCli(argv: string[]): CliConfig {
   if (action === 'run') {
     if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream exclude each other')
     if (!demo && upstreams.length === 0) throw new UsageError('--upstream is required (or --demo)')
-    if (upstreams.length > 1)
-      throw new UsageError('--upstream: several upstreams are not supported yet (one --upstream)')
   }
   return {
     listen: parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:8080'),
-    upstream: upstreams[0] ?? null,
+    upstreams,
     demo,
     options,
     log,

@@ -30,15 +30,17 @@ function logError(config: CliConfig, upstream: string, msg: ErrorMessage): void 
 }
 
 async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
-  let upstream = config.upstream as string
+  let upstream = config.upstreams.join(', ')
+  let targets: string | string[] = config.upstreams.length === 1 ? config.upstreams[0] : config.upstreams
   let closeDemo: (() => Promise<void>) | null = null
   if (config.demo) {
     const demo = await startDemoUpstream()
     upstream = demo.url
+    targets = demo.url
     closeDemo = demo.close
     config.options.timeouts = { response: DEMO_RESPONSE_TIMEOUT_MS, ...config.options.timeouts }
   }
-  const gateway = createGateway({ ...config.options, upstream })
+  const gateway = createGateway({ ...config.options, upstream: targets })
   diagnostics.subscribe('strictgate:error', (msg) => logError(config, upstream, msg as ErrorMessage))
   const address = await gateway.listen(config.listen)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address

@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'UPSTREAM_CLOSED',
   'UPSTREAM_RESPONSE_TIMEOUT',
   'UPSTREAM_IDLE_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_TLS_ERROR',
+  'UPSTREAM_TLS_CERTIFICATE_ERROR',
   // Client request rules
   'CLIENT_INVALID_REQUEST',
   'CLIENT_UNSUPPORTED_METHOD',
@@ -61,6 +64,8 @@ export type ProxyStatusType =
   | 'http_request_denied'
   | 'connection_limit_reached'
   | 'proxy_internal_error'
+  | 'tls_protocol_error'
+  | 'tls_certificate_error'
 
 interface CodeInfo {
   status: number
@@ -95,6 +100,9 @@ const INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   UPSTREAM_CLOSED: { status: 502, proxyStatus: 'connection_terminated', source: 'upstream' },
   UPSTREAM_RESPONSE_TIMEOUT: { status: 504, proxyStatus: 'http_response_timeout', source: 'upstream' },
   UPSTREAM_IDLE_TIMEOUT: { status: 504, proxyStatus: 'connection_read_timeout', source: 'upstream' },
+  UPSTREAM_UNAVAILABLE: { status: 502, proxyStatus: 'destination_unavailable', source: 'upstream' },
+  UPSTREAM_TLS_ERROR: { status: 502, proxyStatus: 'tls_protocol_error', source: 'upstream' },
+  UPSTREAM_TLS_CERTIFICATE_ERROR: { status: 502, proxyStatus: 'tls_certificate_error', source: 'upstream' },
   CLIENT_INVALID_REQUEST: { status: 400, proxyStatus: 'http_request_error', source: 'client' },
   CLIENT_UNSUPPORTED_METHOD: { status: 501, proxyStatus: 'http_request_error', source: 'client' },
   CLIENT_UNSUPPORTED_VERSION: { status: 505, proxyStatus: 'http_request_error', source: 'client' },

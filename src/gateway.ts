@@ -9,7 +9,7 @@ import type { RequestLimits } from './h1/request-parser.js'
 import { errorResponse } from './h1/serialize.js'
 import { ClientConnection } from './io/client-connection.js'
 import type { GatewayContext } from './io/context.js'
-import { UpstreamPool } from './io/upstream-pool.js'
+import { type TargetStats, Upstreams } from './io/upstreams.js'
 import {
   checkErrorResponse,
   type ErrorResponse,
@@ -52,12 +52,17 @@ export interface Gateway {
   /** Stop accepting, let in-flight exchanges finish (bounded by timeouts.shutdown), close the pool. */
   close(): Promise<void>
   /** Connection counts, for monitoring and tests. */
-  stats(): { clients: number; upstream: { open: number; idle: number; waiting: number } }
+  /** Connection counts for monitoring: clients, upstream connections in all, and per target. */
+  stats(): {
+    clients: number
+    upstream: { open: number; idle: number; waiting: number }
+    targets: TargetStats[]
+  }
 }
 
 class GatewayImpl implements Gateway, GatewayContext {
   readonly options: ResolvedOptions
-  readonly pool: UpstreamPool
+  readonly upstreams: Upstreams
   readonly requestLimits: RequestLimits
   readonly viaField: string
   private readonly clients = new Set<ClientConnection>()
@@ -67,7 +72,7 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   constructor(options: ResolvedOptions) {
     this.options = options
-    const { limits, timeouts, upstream, pool } = options
+    const { limits } = options
     const parserLimits = {
       maxHeaderBytes: limits.maxHeaderBytes,
       maxHeaderCount: limits.maxHeaderCount,
@@ -75,15 +80,7 @@ class GatewayImpl implements Gateway, GatewayContext {
       maxInterimResponses: limits.maxInterimResponses,
     }
     this.requestLimits = { ...parserLimits, maxRequestBodyBytes: limits.maxRequestBodyBytes }
-    this.pool = new UpstreamPool({
-      host: upstream.host,
-      port: upstream.port,
-      connectTimeout: timeouts.connect,
-      keepAliveTimeout: timeouts.keepAlive,
-      maxSockets: pool.maxSockets,
-      maxIdle: pool.maxIdle,
-      limits: parserLimits,
-    })
+    this.upstreams = new Upstreams(options, parserLimits)
     this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`
   }
 
@@ -150,7 +147,8 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   stats(): ReturnType<Gateway['stats']> {
-    return { clients: this.clients.size, upstream: this.pool.stats }
+    const { targets, ...upstream } = this.upstreams.stats()
+    return { clients: this.clients.size, upstream, targets }
   }
 
   close(): Promise<void> {
@@ -174,7 +172,7 @@ class GatewayImpl implements Gateway, GatewayContext {
         }
       })
     }
-    this.pool.close()
+    this.upstreams.close()
     await Promise.all(closed)
   }
 }

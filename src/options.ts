@@ -53,9 +53,42 @@ export interface UpstreamTarget {
   port: number
 }
 
+/** TLS settings for `https:` upstreams (node:tls connect options; SNI defaults to the target host). */
+export interface UpstreamTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[]
+  cert?: string | Buffer
+  key?: string | Buffer
+  servername?: string
+  /** Verify the upstream's certificate (default true). */
+  rejectUnauthorized?: boolean
+}
+
+/** One upstream in a list: a URL (`http://`, `https://`, `unix:/path`), a weight, its own TLS settings. */
+export interface WeightedUpstream {
+  url: string
+  weight?: number
+  tls?: UpstreamTlsOptions
+}
+
+export type Balance = 'round-robin' | 'least-connections' | 'power-of-two-choices'
+
+/** Passive health (RULES of issue 7): a target failing `maxFails` times within `failWindow` ms is down for `failTimeout` ms. */
+export interface HealthOptions {
+  maxFails?: number
+  failWindow?: number
+  failTimeout?: number
+}
+
 export interface GatewayOptions {
-  /** `http://host:port` or `{ host, port }`. */
-  upstream: string | UpstreamTarget
+  /** `http://host:port`, `https://host:port`, `unix:/path`, `{ host, port }`, or a list of them (balanced). */
+  upstream: string | UpstreamTarget | (string | UpstreamTarget | WeightedUpstream)[]
+  /** How a list of upstreams is balanced (default weighted round-robin). */
+  balance?: Balance
+  health?: HealthOptions
+  /** Further targets tried for one request after a failure that allows it (default: every other target once). */
+  retries?: number
+  /** TLS settings for every `https:` upstream (a target object's own `tls` overrides them). */
+  tls?: UpstreamTlsOptions
   timeouts?: Timeouts
   limits?: GatewayLimits
   pool?: PoolOptions
@@ -69,8 +102,26 @@ export interface GatewayOptions {
   onError?: OnError
 }
 
+/** One upstream target, resolved. */
+export interface ResolvedTarget {
+  /** As given, for logs and stats. */
+  url: string
+  kind: 'tcp' | 'tls' | 'unix'
+  host: string
+  port: number
+  /** Unix socket path (kind 'unix'). */
+  path: string
+  /** Host field sent when the client's request has none (HTTP/1.0). */
+  hostHeader: string
+  weight: number
+  tls: UpstreamTlsOptions | null
+}
+
 export interface ResolvedOptions {
-  upstream: UpstreamTarget & { hostHeader: string }
+  targets: ResolvedTarget[]
+  balance: Balance
+  health: Required<HealthOptions>
+  retries: number
   timeouts: Required<Timeouts>
   limits: {
     maxHeaderBytes: number
@@ -117,38 +168,121 @@ function positiveInt(value: unknown, option: string, fallback: number): number {
   return value
 }
 
-function parseUpstream(value: unknown): ResolvedOptions['upstream'] {
+const TLS_KEYS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']
+
+function parseTls(value: unknown, option: string): UpstreamTlsOptions | undefined {
+  if (value === undefined) return undefined
+  const obj = checkObject(value, option)
+  checkKeys(obj, TLS_KEYS, option)
+  if (obj.rejectUnauthorized !== undefined && typeof obj.rejectUnauthorized !== 'boolean') {
+    fail(`${option}.rejectUnauthorized`, 'must be a boolean')
+  }
+  if (obj.servername !== undefined && (typeof obj.servername !== 'string' || obj.servername === '')) {
+    fail(`${option}.servername`, 'must be a non-empty string')
+  }
+  return obj as UpstreamTlsOptions
+}
+
+function parseTarget(value: unknown, option: string, tls: UpstreamTlsOptions | undefined): ResolvedTarget {
+  let weight = 1
+  if (typeof value === 'object' && value !== null && 'url' in value) {
+    const obj = checkObject(value, option)
+    checkKeys(obj, ['url', 'weight', 'tls'], option)
+    weight = positiveInt(obj.weight, `${option}.weight`, 1)
+    tls = parseTls(obj.tls, `${option}.tls`) ?? tls
+    value = obj.url
+  }
   if (typeof value === 'string') {
+    if (value.startsWith('unix:')) {
+      const path = value.slice(5)
+      if (!path.startsWith('/')) fail(option, `unix: target needs an absolute path, got ${JSON.stringify(value)}`)
+      return { url: value, kind: 'unix', host: 'localhost', port: 0, path, hostHeader: 'localhost', weight, tls: null }
+    }
     let url: URL
     try {
       url = new URL(value)
     } catch {
-      fail('upstream', `must be an http:// URL or { host, port }, got ${JSON.stringify(value)}`)
+      fail(option, `must be an http://, https:// or unix: URL or { host, port }, got ${JSON.stringify(value)}`)
     }
-    if (url.protocol !== 'http:') fail('upstream', `must use http: (got ${url.protocol})`)
-    if (url.username !== '' || url.password !== '') fail('upstream', 'must not contain credentials')
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
-      fail('upstream', 'must not have a path, query or fragment')
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      fail(option, `must use http:, https: or unix: (got ${url.protocol})`)
+    }
+    if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+      fail(option, 'must not have a path, query or fragment')
+    }
+    const secure = url.protocol === 'https:'
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
-    const port = url.port === '' ? 80 : Number(url.port)
-    return { host, port, hostHeader: url.host }
+    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port)
+    return {
+      url: value,
+      kind: secure ? 'tls' : 'tcp',
+      host,
+      port,
+      path: '',
+      hostHeader: url.host,
+      weight,
+      tls: secure ? (tls ?? {}) : null,
+    }
   }
-  const obj = checkObject(value, 'upstream')
-  if (value === undefined) fail('upstream', 'is required')
-  checkKeys(obj, ['host', 'port'], 'upstream')
-  if (typeof obj.host !== 'string' || obj.host === '') fail('upstream.host', 'must be a non-empty string')
+  const obj = checkObject(value, option)
+  if (value === undefined) fail(option, 'is required')
+  checkKeys(obj, ['host', 'port'], option)
+  if (typeof obj.host !== 'string' || obj.host === '') fail(`${option}.host`, 'must be a non-empty string')
   const port = obj.port
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    fail('upstream.port', 'must be an integer 1-65535')
+    fail(`${option}.port`, 'must be an integer 1-65535')
   }
   const host = obj.host
-  return { host, port, hostHeader: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` }
+  const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  return { url: `http://${hostHeader}`, kind: 'tcp', host, port, path: '', hostHeader, weight, tls: null }
+}
+
+function parseUpstreams(value: unknown, tls: UpstreamTlsOptions | undefined): ResolvedTarget[] {
+  if (!Array.isArray(value)) return [parseTarget(value, 'upstream', tls)]
+  if (value.length === 0) fail('upstream', 'must name at least one target')
+  return value.map((v, i) => parseTarget(v, `upstream[${i}]`, tls))
 }
 
 export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   const top = checkObject(input, 'options')
-  checkKeys(top, ['upstream', 'timeouts', 'limits', 'pool', 'via', 'xForwarded', 'lenient', 'onError'], 'options')
-  const upstream = parseUpstream(top.upstream)
+  checkKeys(
+    top,
+    [
+      'upstream',
+      'balance',
+      'health',
+      'retries',
+      'tls',
+      'timeouts',
+      'limits',
+      'pool',
+      'via',
+      'xForwarded',
+      'lenient',
+      'onError',
+    ],
+    'options',
+  )
+  const targets = parseUpstreams(top.upstream, parseTls(top.tls, 'tls'))
+  const balance = top.balance ?? 'round-robin'
+  if (balance !== 'round-robin' && balance !== 'least-connections' && balance !== 'power-of-two-choices') {
+    fail('balance', 'must be round-robin, least-connections or power-of-two-choices')
+  }
+  const h = checkObject(top.health, 'health')
+  checkKeys(h, ['maxFails', 'failWindow', 'failTimeout'], 'health')
+  const health = {
+    maxFails: positiveInt(h.maxFails, 'health.maxFails', 1),
+    failWindow: positiveInt(h.failWindow, 'health.failWindow', 10_000),
+    failTimeout: positiveInt(h.failTimeout, 'health.failTimeout', 10_000),
+  }
+  let retries = targets.length - 1
+  if (top.retries !== undefined) {
+    if (typeof top.retries !== 'number' || !Number.isInteger(top.retries) || top.retries < 0) {
+      fail('retries', 'must be a non-negative integer')
+    }
+    retries = top.retries
+  }
 
   const t = checkObject(top.timeouts, 'timeouts')
   checkKeys(t, Object.keys(DEFAULT_TIMEOUTS), 'timeouts')
@@ -195,7 +329,10 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   if (top.onError !== undefined && typeof top.onError !== 'function') fail('onError', 'must be a function')
 
   return {
-    upstream,
+    targets,
+    balance,
+    health,
+    retries,
     timeouts,
     limits,
     pool,

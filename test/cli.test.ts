@@ -81,6 +81,8 @@ t.test('bad flags and values exit 2 with a message naming the flag, no stack tra
     [['--upstream', 'ftp://127.0.0.1:1'], /option "upstream" must use http:/],
     [['--listen', '127.0.0.1:0'], /--upstream is required/],
     [['--upstream', 'http://127.0.0.1:1', '--log', 'xml'], /--log must be text or json/],
+    [['--upstream', 'http://127.0.0.1:1', '--balance', 'random'], /option "balance"/],
+    [['--upstream', 'http://127.0.0.1:1', '--retries', 'x'], /--retries must be a non-negative integer/],
     [['--upstream', 'http://127.0.0.1:1', '--via', 'a\r\nb'], /option "via"/],
   ]
   for (const [args, message] of cases) {
@@ -108,6 +110,24 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
   t.equal(c.options.xForwarded, true)
   t.same(c.listen, { host: '127.0.0.1', port: 8080 })
   t.same(parseCli(['--demo', '--listen', '[::1]:0']).listen, { host: '::1', port: 0 })
+  const several = parseCli([
+    '--upstream',
+    'http://127.0.0.1:3001',
+    '--upstream',
+    'unix:/run/app.sock',
+    '--balance',
+    'least-connections',
+    '--max-fails',
+    '3',
+    '--fail-timeout',
+    '2000',
+    '--retries',
+    '0',
+  ])
+  t.same(several.upstreams, ['http://127.0.0.1:3001', 'unix:/run/app.sock'])
+  t.same(several.options.health, { maxFails: 3, failTimeout: 2000 })
+  t.equal(several.options.balance, 'least-connections')
+  t.equal(several.options.retries, 0)
 })
 
 t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {

@@ -13,12 +13,45 @@
 //   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 //   last-chunk   = 1*("0") [ chunk-ext ] CRLF
 //
-// It predicts and never validates: if the bytes before a run of data are not valid framing,
-// llhttp fails on them and never reaches the run; if they are valid, the chunk size read here is
-// the one llhttp read (exact below 2^53; above, both exceed any input, and llhttp's on_body
-// reports the size as too large). What it cannot follow, it copies: copying is always safe.
+// It predicts and never validates chunk sizes and line ends: if the bytes before a run of data
+// are not valid framing, llhttp fails on them and never reaches the run; if they are valid, the
+// chunk size read here is the one llhttp read (exact below 2^53; above, both exceed any input,
+// and llhttp's on_body reports the size as too large). What it cannot follow, it copies:
+// copying is always safe.
+//
+// Chunk extensions are the exception: it checks them itself (RFC 9112 §7.1.1),
+//
+//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//   chunk-ext-val = token / quoted-string
+//
+// because llhttp (undici's wasm, no extension callbacks) accepts `;=x`, `;a=`, `;;` and DEL in a
+// quoted-string, yet rejects the BWS the grammar allows (`5 ;a`, `5; a = b`). A valid extension
+// (never relayed) is handed to llhttp as `;aaa…` of the same length, which llhttp accepts; at the
+// first byte that is not valid, `failAt` is set and the caller must not run llhttp that far.
+
+import { TOKEN } from './grammar.js'
 
 const LF = 0x0a
+const CR = 0x0d
+const SP = 0x20
+const HTAB = 0x09
+const SEMI = 0x3b
+const EQUALS = 0x3d
+const DQUOTE = 0x22
+const BACKSLASH = 0x5c
+/** What llhttp is given for the bytes of a valid chunk-ext: `;` then `a`s. */
+const EXT_FIRST = SEMI
+const EXT_REST = 0x61
+
+/** qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4) */
+function qdtext(c: number): boolean {
+  return c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80
+}
+
+/** quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) (RFC 9110 §5.6.4) */
+function quotable(c: number): boolean {
+  return c === HTAB || (c >= 0x20 && c <= 0x7e) || c >= 0x80
+}
 
 /** Value of a hex digit, -1 for any other byte. */
 const HEX_VALUE = (() => {
@@ -34,14 +67,28 @@ const HEX_VALUE = (() => {
 const enum Expect {
   /** chunk-size: hex digits. */
   Size = 0,
-  /** After the size: chunk-ext up to the line's LF. */
+  /** After the size or an extension (value): `;`, BWS then `;`, or CRLF. */
   SizeLineEnd = 1,
   /** chunk-data: `left` bytes not copied. */
   Data = 2,
   /** The CRLF after chunk-data. */
   DataEnd = 3,
-  /** last-chunk's extensions, the trailer section, or framing not followed: everything copied. */
+  /** The trailer section, framing not followed, or a failure: everything copied. */
   CopyAll = 4,
+  /** BWS after the size or a value: only `;` may follow. */
+  ExtSemi = 5,
+  /** After `;`: BWS, then the extension's name. */
+  ExtNameStart = 6,
+  ExtName = 7,
+  /** BWS after a name: `=` or `;` must follow. */
+  ExtAfterName = 8,
+  /** After `=`: BWS, then a token or a quoted-string. */
+  ExtValueStart = 9,
+  ExtToken = 10,
+  ExtQuoted = 11,
+  ExtQuotedPair = 12,
+  /** The CR ending the chunk-size line was read. */
+  SizeLineLF = 13,
 }
 
 export class ChunkedCopy {
@@ -49,12 +96,18 @@ export class ChunkedCopy {
   /** Size: the chunk size so far; Data: bytes of chunk data left. */
   private left = 0
   private digits = 0
+  /**
+   * Index in the last `copy`'s `src` of the first byte that breaks the chunk-ext grammar, or -1:
+   * the chunk framing is invalid there (RFC 9112 §7.1.1), and llhttp must stop before it.
+   */
+  failAt = -1
 
   /** Start of a chunked body. */
   reset(): void {
     this.expect = Expect.Size
     this.left = 0
     this.digits = 0
+    this.failAt = -1
   }
 
   /**
@@ -64,6 +117,7 @@ export class ChunkedCopy {
   copy(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
     const shift = at - start
     let i = start
+    this.failAt = -1
     while (i < end) {
       if (this.expect === Expect.Data) {
         const n = Math.min(this.left, end - i)
@@ -75,42 +129,106 @@ export class ChunkedCopy {
         i = end
       } else {
         // Framing: a few bytes per chunk, copied as they are followed.
-        const c = src[i]
-        dst[i + shift] = c
+        const b = this.framing(src[i])
+        if (b < 0) {
+          this.failAt = i
+          this.expect = Expect.CopyAll
+          continue
+        }
+        dst[i + shift] = b
         i++
-        this.framing(c)
       }
     }
   }
 
-  private framing(c: number): void {
+  /** Follow framing byte `c`: returns the byte to give llhttp, or -1 if `c` breaks chunk-ext. */
+  private framing(c: number): number {
     switch (this.expect) {
       case Expect.Size: {
         const v = HEX_VALUE[c]
         if (v >= 0) {
           this.left = this.left * 16 + v
           this.digits++
-        } else if (this.digits === 0) {
-          this.expect = Expect.CopyAll // no chunk-size: llhttp fails here
-        } else if (c === LF) {
-          this.sizeLineEnded() // (a bare LF: llhttp fails on it, strict)
-        } else {
-          this.expect = Expect.SizeLineEnd
+          return c
         }
-        return
+        if (this.digits === 0) {
+          this.expect = Expect.CopyAll // no chunk-size: llhttp fails here
+          return c
+        }
+        this.expect = Expect.SizeLineEnd
+        return this.framing(c)
       }
       case Expect.SizeLineEnd:
-        if (c === LF) this.sizeLineEnded()
-        return
+        if (c === CR) {
+          this.expect = Expect.SizeLineLF
+          return c
+        }
+        if (c === LF) {
+          this.sizeLineEnded() // (a bare LF: llhttp fails on it, strict)
+          return c
+        }
+        if (c === SEMI) {
+          this.expect = Expect.ExtNameStart
+          return EXT_FIRST
+        }
+        if (c === SP || c === HTAB) {
+          this.expect = Expect.ExtSemi
+          return EXT_FIRST
+        }
+        return -1
+      case Expect.ExtSemi:
+        if (c === SEMI) this.expect = Expect.ExtNameStart
+        else if (c !== SP && c !== HTAB) return -1
+        return EXT_REST
+      case Expect.ExtNameStart:
+        if (TOKEN[c] === 1) this.expect = Expect.ExtName
+        else if (c !== SP && c !== HTAB) return -1
+        return EXT_REST
+      case Expect.ExtName:
+      case Expect.ExtToken:
+        if (TOKEN[c] === 1) return EXT_REST
+        if (c === CR || c === LF) {
+          this.expect = Expect.SizeLineEnd
+          return this.framing(c)
+        }
+        if (c === SEMI) this.expect = Expect.ExtNameStart
+        else if (c === SP || c === HTAB)
+          this.expect = this.expect === Expect.ExtName ? Expect.ExtAfterName : Expect.ExtSemi
+        else if (c === EQUALS && this.expect === Expect.ExtName) this.expect = Expect.ExtValueStart
+        else return -1
+        return EXT_REST
+      case Expect.ExtAfterName:
+        if (c === SEMI) this.expect = Expect.ExtNameStart
+        else if (c === EQUALS) this.expect = Expect.ExtValueStart
+        else if (c !== SP && c !== HTAB) return -1
+        return EXT_REST
+      case Expect.ExtValueStart:
+        if (TOKEN[c] === 1) this.expect = Expect.ExtToken
+        else if (c === DQUOTE) this.expect = Expect.ExtQuoted
+        else if (c !== SP && c !== HTAB) return -1
+        return EXT_REST
+      case Expect.ExtQuoted:
+        if (c === DQUOTE) this.expect = Expect.SizeLineEnd
+        else if (c === BACKSLASH) this.expect = Expect.ExtQuotedPair
+        else if (!qdtext(c)) return -1
+        return EXT_REST
+      case Expect.ExtQuotedPair:
+        if (!quotable(c)) return -1
+        this.expect = Expect.ExtQuoted
+        return EXT_REST
+      case Expect.SizeLineLF:
+        if (c !== LF) return -1
+        this.sizeLineEnded()
+        return c
       case Expect.DataEnd:
         if (c === LF) {
           this.expect = Expect.Size
           this.left = 0
           this.digits = 0
         }
-        return
+        return c
       default:
-        return
+        return c
     }
   }
 

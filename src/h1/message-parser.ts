@@ -19,6 +19,8 @@ export interface BodyEvents {
 }
 
 const NO_SPAN = -1
+const HTAB = 0x09
+const SP = 0x20
 const EMPTY = Buffer.alloc(0)
 /** The end of a head: the CRLF of its last line and the empty line. */
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1')
@@ -167,7 +169,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
     if (stop > pos) {
       const ll = this.ll
-      const errno = ll.execute(chunk, pos, stop)
+      const errno = this.executeHead(chunk, pos, stop)
       if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
       if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
         return this.fail(this.headErrorCode(errno, ll.reason), ll.pos + this.spanBase, ll.reason)
@@ -201,7 +203,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const end = crlf + 4
     this.spanBase = -pos
     this.headersComplete = false
-    const errno = this.ll.execute(chunk, pos, end)
+    const errno = this.executeHead(chunk, pos, end)
     if (
       (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
       this.headersComplete &&
@@ -215,6 +217,25 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.lastSpan = NO_SPAN
     this.spanFailure = null
     return -1
+  }
+
+  /**
+   * llhttp over head bytes `chunk[start, end)`, with every HTAB given to llhttp as SP. OWS is SP
+   * or HTAB alike (RFC 9110 §5.6.3), but llhttp takes only SP as trailing OWS in the values it
+   * interprets: `Transfer-Encoding: chunked<HTAB>` is not chunked to it (it would read the body
+   * as close-delimited while we decode chunks) and `Content-Length: 5<HTAB>` is invalid. Where
+   * HTAB is not allowed, SP is not either (before a colon, at the start of a line; the start line
+   * is the scanner's), and spans index the caller's bytes, so the head keeps its HTABs.
+   */
+  private executeHead(chunk: Buffer, start: number, end: number): number {
+    const ll = this.ll
+    const tab = chunk.subarray(start, end).indexOf(HTAB)
+    if (tab < 0) return ll.execute(chunk, start, end)
+    const at = ll.input(end - start)
+    const mem = ll.memory
+    mem.set(chunk.subarray(start, end), at)
+    for (let i = at + tab; i < at + end - start; i++) if (mem[i] === HTAB) mem[i] = SP
+    return ll.run(start, end)
   }
 
   /** The head `chunk[pos, end)` (after any earlier pieces) is complete: check it and go on. */
@@ -271,7 +292,9 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const ll = this.ll
     const input = ll.input(chunk.length - pos)
     this.chunked.copy(chunk, pos, chunk.length, ll.memory, input)
-    const errno = ll.run(pos, chunk.length)
+    // A malformed chunk-ext (RFC 9112 §7.1.1), which llhttp may accept: stop llhttp before it.
+    const badExt = this.chunked.failAt
+    const errno = ll.run(pos, badExt >= 0 ? badExt : chunk.length)
     this.chunk = EMPTY
     const spans = this.bodySpans
     for (let i = 0; i < this.bodySpansEnd; i += 2) {
@@ -298,6 +321,13 @@ export abstract class MessageParser implements LlhttpCallbacks {
       }
       this.state = this.messageEnded()
       return ll.pos
+    }
+    if (errno === Errno.OK && badExt >= 0) {
+      return this.fail(
+        errorCodeFor(Errno.INVALID_CHUNK_SIZE, this.type, Phase.Body),
+        this.offset + badExt - pos,
+        'invalid chunk-ext',
+      )
     }
     if (errno === Errno.OK) {
       this.offset += chunk.length - pos

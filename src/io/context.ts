@@ -5,11 +5,11 @@ import type { RequestHead } from '../h1/head.js'
 import type { RequestLimits } from '../h1/request-parser.js'
 import type { ErrorResponse, ResolvedOptions } from '../options.js'
 import type { ClientConnection } from './client-connection.js'
-import type { UpstreamPool } from './upstream-pool.js'
+import type { Upstreams } from './upstreams.js'
 
 export interface GatewayContext {
   readonly options: ResolvedOptions
-  readonly pool: UpstreamPool
+  readonly upstreams: Upstreams
   readonly requestLimits: RequestLimits
   /** `Via: ...\r\n`, or '' when disabled. */
   readonly viaField: string

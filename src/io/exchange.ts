@@ -9,6 +9,7 @@ import { serializeRequestHead, serializeResponseHead } from '../h1/serialize.js'
 import type { ClientConnection } from './client-connection.js'
 import type { GatewayContext } from './context.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
+import type { Target } from './upstreams.js'
 
 export const enum ExchangeState {
   /** Waiting for an upstream connection. */
@@ -66,6 +67,10 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   private readonly client: ClientConnection
   private readonly ctx: GatewayContext
   private conn: UpstreamConnection | null = null
+  /** The upstream target of the current attempt; null only when none was available. */
+  private target: Target | null = null
+  /** Targets that failed this request (next-upstream), allocated on the first failure only. */
+  private tried: Target[] | null = null
   /** Request body pieces received before the upstream connection was ready. */
   private pendingBody: Buffer[] | null = []
   private requestDone = false
@@ -103,7 +108,35 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   start(): void {
-    this.ctx.pool.acquire(this)
+    const target = this.ctx.upstreams.pick(null)
+    if (target === null) {
+      this.fail('UPSTREAM_UNAVAILABLE', 'every upstream target is marked down')
+      return
+    }
+    this.attempt(target, false)
+  }
+
+  private attempt(target: Target, fresh: boolean): void {
+    this.target = target
+    target.requests++
+    target.pool.acquire(this, fresh)
+  }
+
+  /**
+   * The current target failed before any response byte (a connect failure, or a close or reset
+   * before the head): count it for passive health, and move to another target if one is
+   * available and the retry budget allows. Returns whether the request moved on.
+   */
+  private nextUpstream(): boolean {
+    const upstreams = this.ctx.upstreams
+    upstreams.failed(this.target as Target)
+    const tried = (this.tried ??= [])
+    tried.push(this.target as Target)
+    if (tried.length > upstreams.retries) return false
+    const next = upstreams.pick(tried)
+    if (next === null) return false
+    this.attempt(next, false)
+    return true
   }
 
   // ---- client side -------------------------------------------------------------------------
@@ -171,7 +204,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   abandon(): boolean {
     const canAnswer = this.state <= ExchangeState.AwaitingHead
     if (this.state < ExchangeState.Done) {
-      if (this.state === ExchangeState.Connecting) this.ctx.pool.cancel(this)
+      if (this.state === ExchangeState.Connecting) this.target?.pool.cancel(this)
       this.state = ExchangeState.Failed
       this.clearResponseTimer()
       this.conn?.destroy()
@@ -200,7 +233,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   onUpstreamConnect(conn: UpstreamConnection): void {
     if (this.state !== ExchangeState.Connecting) {
       // Ended while waiting (client aborted): hand the connection back untouched.
-      this.ctx.pool.release(conn)
+      ;(this.target as Target).pool.release(conn)
       return
     }
     this.conn = conn
@@ -222,6 +255,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   onUpstreamConnectError(code: ErrorCode, cause: Error | null): void {
+    // Nothing was sent: any method may move to the next target.
+    if (this.state === ExchangeState.Connecting && this.nextUpstream()) return
     this.fail(code, cause === null ? 'cannot connect to the upstream' : cause.message)
   }
 
@@ -320,24 +355,36 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    */
   private upstreamBroke(code: ErrorCode, reason: string, offset: number | undefined): void {
     const conn = this.conn as UpstreamConnection
-    if (
+    const replayable =
       code === 'UPSTREAM_CLOSED' &&
-      !this.retried &&
-      conn.reused &&
       this.responseBytes === 0 &&
       this.request.framing.kind === 'none' &&
       IDEMPOTENT.has(this.request.method)
-    ) {
+    if (replayable && !this.retried && conn.reused) {
+      // A keep-alive connection the upstream closed as we reused it: not the target's fault.
       this.retried = true
-      this.clearResponseTimer()
-      conn.destroy()
-      this.conn = null
-      this.pendingBody = []
-      this.state = ExchangeState.Connecting
-      this.ctx.pool.acquire(this, true)
+      this.resetForRetry(conn)
+      this.attempt(this.target as Target, true)
       return
     }
+    if (code === 'UPSTREAM_CLOSED' && this.responseBytes === 0) {
+      // Closed or reset before any response byte: a failure of the target (passive health);
+      // after request bytes went out, only a replayable request may move on (RFC 9112 §9.3.1).
+      if (!replayable) this.ctx.upstreams.failed(this.target as Target)
+      else {
+        this.resetForRetry(conn)
+        if (this.nextUpstream()) return
+      }
+    }
     this.fail(code, reason, offset)
+  }
+
+  private resetForRetry(conn: UpstreamConnection): void {
+    this.clearResponseTimer()
+    conn.destroy()
+    this.conn = null
+    this.pendingBody = []
+    this.state = ExchangeState.Connecting
   }
 
   // ---- response events (from the parser, synchronously inside onUpstreamData) ---------------
@@ -354,6 +401,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
     this.clearResponseTimer()
     this.status = head.status
+    ;(this.target as Target).succeeded()
     if (head.upgrade !== null) {
       this.corkClient()
       client.write(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`))
@@ -474,7 +522,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    */
   private afterComplete(): void {
     const conn = this.conn as UpstreamConnection
-    if (this.requestDone && this.upstreamKeepAlive && conn.state === ConnState.Busy) this.ctx.pool.release(conn)
+    if (this.requestDone && this.upstreamKeepAlive && conn.state === ConnState.Busy)
+      (this.target as Target).pool.release(conn)
     else conn.destroy()
     // The request may still be streaming (an early response): then neither side can continue.
     const reusable = this.requestDone && this.responseKeepAlive && this.outFraming !== OutFraming.Close
@@ -497,7 +546,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     // A head held back (pendingHead) is dropped with the connection, as corked bytes are.
     this.pendingHead = null
     this.clearResponseTimer()
-    if (wasConnecting) this.ctx.pool.cancel(this)
+    if (wasConnecting) this.target?.pool.cancel(this)
     if (this.conn !== null) this.conn.destroy()
     const err = new GatewayError(code, reason, { offset, status: status === -1 ? undefined : 0 })
     if (code === 'CLIENT_ABORTED') {
@@ -562,7 +611,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     // The request goes upstream as HTTP/1.1, which requires Host (RFC 9112 §3.2). An HTTP/1.0
     // request may have none: its target URI then has the server's default authority (RFC 9112
     // §3.3), here the upstream's.
-    if (req.host === '') extra += `Host: ${this.ctx.options.upstream.hostHeader}\r\n`
+    if (req.host === '') extra += `Host: ${(this.target as Target).config.hostHeader}\r\n`
     const framing = req.framing
     if (framing.kind === 'length') extra += `Content-Length: ${framing.length}\r\n`
     else if (framing.kind === 'chunked') extra += 'Transfer-Encoding: chunked\r\n'

@@ -3,9 +3,11 @@
 // all, is dropped: it is never handed to an exchange again.
 
 import net from 'node:net'
+import tls from 'node:tls'
 import type { ErrorCode } from '../errors.js'
 import { ResponseParser } from '../h1/response-parser.js'
 import type { Limits } from '../h1/validator.js'
+import type { ResolvedTarget } from '../options.js'
 import { Deadline } from './deadline.js'
 
 /** The exchange using a connection. Socket events reach it only while it holds the connection. */
@@ -32,8 +34,7 @@ export const enum ConnState {
 }
 
 export interface PoolConfig {
-  host: string
-  port: number
+  target: ResolvedTarget
   connectTimeout: number
   keepAliveTimeout: number
   maxSockets: number
@@ -71,14 +72,15 @@ export class UpstreamConnection {
     this.pool = pool
     this.user = user
     this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
-    const socket = net.connect({ host: pool.config.host, port: pool.config.port, noDelay: true })
+    const socket = connect(pool.config.target)
     this.socket = socket
     this.responseTimer = new Deadline(this.onResponseTimeout, false)
     // Like a socket timeout, a pooled connection's idle timer does not keep the process alive.
     this.idleTimer = new Deadline(this.onIdleTimeout, true)
     this.socketTimeout = pool.config.connectTimeout
     socket.setTimeout(pool.config.connectTimeout)
-    socket.on('connect', this.onConnect)
+    // A TLS connection is ready once its handshake is done.
+    socket.on(pool.config.target.kind === 'tls' ? 'secureConnect' : 'connect', this.onConnect)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('error', this.onError)
@@ -193,8 +195,43 @@ export class UpstreamConnection {
   }
 }
 
+/** Open a connection to a target: TCP, TLS (SNI from the host name unless set) or a Unix socket. */
+function connect(target: ResolvedTarget): net.Socket {
+  if (target.kind === 'unix') return net.connect({ path: target.path })
+  if (target.kind === 'tcp') return net.connect({ host: target.host, port: target.port, noDelay: true })
+  const options = target.tls ?? {}
+  const socket = tls.connect({
+    host: target.host,
+    port: target.port,
+    ALPNProtocols: ['http/1.1'],
+    ...options,
+    // SNI carries host names only (RFC 6066 §3), never IP addresses.
+    servername: options.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined),
+  })
+  socket.setNoDelay(true)
+  return socket
+}
+
+/** Certificate verification failures (OpenSSL's X509 errors as Node names them). */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
 function connectErrorCode(err: Error & { code?: string }): ErrorCode {
-  switch (err.code) {
+  const code = err.code ?? ''
+  if (CERTIFICATE_ERRORS.has(code)) return 'UPSTREAM_TLS_CERTIFICATE_ERROR'
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'UPSTREAM_TLS_ERROR'
+  switch (code) {
     case 'ECONNREFUSED':
       return 'UPSTREAM_CONNECT_REFUSED'
     case 'ENOTFOUND':

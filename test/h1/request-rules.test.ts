@@ -264,7 +264,8 @@ t.test(
 t.test('request smuggling: obfuscated Transfer-Encoding field → CLIENT_INVALID_HEADER', async (t) => {
   const code = 'CLIENT_INVALID_HEADER'
   rejectsHead(t, `${POST}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n`, code, 44)
-  rejectsHead(t, `${POST}Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n`, code, 43)
+  // (llhttp is given HTAB as SP, see MessageParser.executeHead: blamed like the SP above.)
+  rejectsHead(t, `${POST}Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n`, code, 44)
   rejectsHead(t, `${POST}Transfer-Encoding: \x0bchunked\r\n\r\n0\r\n\r\n`, code, 45)
   rejectsHead(t, `${POST}Transfer-Encoding: \x0cchunked\r\n\r\n0\r\n\r\n`, code, 45)
   rejectsHead(t, `${POST} Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 26)

@@ -36,7 +36,7 @@ const TEST_TIMEOUTS = { shutdown: 3_000, connect: 3_000, response: 8_000, idle: 
 
 export async function startGateway(
   t: Test,
-  upstream: string | { host: string; port: number },
+  upstream: GatewayOptions['upstream'],
   options: Omit<GatewayOptions, 'upstream'> = {},
 ): Promise<TestGateway> {
   const errors: GatewayError[] = []

@@ -54,11 +54,11 @@ export function leakCheck(t: Test): void {
   t.test('leak check: gateways closed, no sockets, servers or timers left', async (t) => {
     for (const record of gateways) {
       t.ok(record.closed, `${record.name}: close() resolved`)
-      t.same(
-        record.gateway.stats(),
-        { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } },
-        `${record.name}: stats`,
-      )
+      const { clients, upstream, targets } = record.gateway.stats()
+      t.same({ clients, upstream }, { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } }, `${record.name}: stats`)
+      for (const target of targets) {
+        t.same([target.active, target.idle], [0, 0], `${record.name}: ${target.url} has no connections left`)
+      }
     }
     const deadline = Date.now() + 5_000
     let now = counts()

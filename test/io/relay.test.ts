@@ -830,7 +830,7 @@ t.test('close(): an in-flight exchange finishes, then the connection closes', as
   t.same(listField(response.headers, 'connection'), ['close'])
   t.equal(await client.closed(), 'fin')
   await closed
-  t.same(g.gateway.stats(), { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } })
+  t.match(g.gateway.stats(), { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } })
 })
 
 t.test('close(): idle keep-alive connections are closed at once', async (t) => {
@@ -859,7 +859,7 @@ t.test('close(): an exchange still running after timeouts.shutdown is cut off', 
   t.ok(Date.now() - started >= 150, 'close() waited timeouts.shutdown')
   t.ok(['reset', 'fin'].includes(await client.closed()), 'then the client connection was cut')
   await up.waitFor(() => up.closedConnections === 1, 'and the upstream connection')
-  t.same(g.gateway.stats(), { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } })
+  t.match(g.gateway.stats(), { clients: 0, upstream: { open: 0, idle: 0, waiting: 0 } })
 })
 
 t.test('backpressure: a client that does not read holds the upstream back', async (t) => {

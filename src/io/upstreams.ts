@@ -1,0 +1,184 @@
+// Several upstream targets: one keep-alive pool each, passive health, and the balancing choice.
+// A target that fails to connect (refused, timed out, reset before any response byte)
+// `health.maxFails` times within `health.failWindow` is down for `health.failTimeout`, then
+// gets one trial request; a single target is never marked down (as nginx does: there is no
+// other target to prefer).
+
+import type { Limits } from '../h1/validator.js'
+import type { Balance, ResolvedOptions, ResolvedTarget } from '../options.js'
+import { UpstreamPool } from './upstream-pool.js'
+
+export const enum Health {
+  Up = 0,
+  Down = 1,
+  /** failTimeout is over: the next request tries it (and only that one). */
+  TrialDue = 2,
+  /** A trial request is in flight: no other request is sent to it meanwhile. */
+  Trial = 3,
+}
+
+export class Target {
+  readonly config: ResolvedTarget
+  readonly pool: UpstreamPool
+  health = Health.Up
+  requests = 0
+  failures = 0
+  /** Smooth weighted round-robin (nginx): current weight. */
+  current = 0
+  private downUntil = 0
+  private readonly recentFailures: number[] = []
+
+  constructor(config: ResolvedTarget, pool: UpstreamPool) {
+    this.config = config
+    this.pool = pool
+  }
+
+  /** Busy connections: what least-connections compares. */
+  get active(): number {
+    const s = this.pool.stats
+    return s.open - s.idle + s.waiting
+  }
+
+  available(now: number): boolean {
+    // Down until failTimeout is over; a trial that never came to a verdict (its client went
+    // away first) is given up after the same time.
+    if ((this.health === Health.Down || this.health === Health.Trial) && now >= this.downUntil) {
+      this.health = Health.TrialDue
+    }
+    return this.health === Health.Up || this.health === Health.TrialDue
+  }
+
+  /** This target's one trial request starts now. */
+  startTrial(now: number, failTimeout: number): void {
+    this.health = Health.Trial
+    this.downUntil = now + failTimeout
+  }
+
+  succeeded(): void {
+    this.health = Health.Up
+    this.recentFailures.length = 0
+  }
+
+  failed(now: number, health: ResolvedOptions['health'], single: boolean): void {
+    this.failures++
+    if (single) return
+    const recent = this.recentFailures
+    recent.push(now)
+    while (recent.length > 0 && recent[0] <= now - health.failWindow) recent.shift()
+    if (this.health === Health.Trial || recent.length >= health.maxFails) {
+      this.health = Health.Down
+      this.downUntil = now + health.failTimeout
+      recent.length = 0
+    }
+  }
+}
+
+export interface TargetStats {
+  url: string
+  up: boolean
+  active: number
+  idle: number
+  requests: number
+  failures: number
+}
+
+export class Upstreams {
+  readonly targets: Target[]
+  private readonly balance: Balance
+  private readonly health: ResolvedOptions['health']
+  readonly retries: number
+
+  constructor(options: ResolvedOptions, limits: Limits) {
+    this.balance = options.balance
+    this.health = options.health
+    this.retries = options.retries
+    this.targets = options.targets.map(
+      (config) =>
+        new Target(
+          config,
+          new UpstreamPool({
+            target: config,
+            connectTimeout: options.timeouts.connect,
+            keepAliveTimeout: options.timeouts.keepAlive,
+            maxSockets: options.pool.maxSockets,
+            maxIdle: options.pool.maxIdle,
+            limits,
+          }),
+        ),
+    )
+  }
+
+  /** The target for the next attempt, skipping `tried`; null when none is available. */
+  pick(tried: readonly Target[] | null): Target | null {
+    const targets = this.targets
+    if (targets.length === 1) return tried === null ? targets[0] : null
+    const now = Date.now()
+    const candidates = targets.filter((t) => (tried === null || !tried.includes(t)) && t.available(now))
+    if (candidates.length === 0) return null
+    // A target back from failTimeout gets the next request, as its one trial.
+    const due = candidates.find((t) => t.health === Health.TrialDue)
+    if (due !== undefined) {
+      due.startTrial(now, this.health.failTimeout)
+      return due
+    }
+    switch (this.balance) {
+      case 'least-connections': {
+        let best = candidates[0]
+        for (const t of candidates) if (t.active * best.config.weight < best.active * t.config.weight) best = t
+        return best
+      }
+      case 'power-of-two-choices': {
+        if (candidates.length === 1) return candidates[0]
+        const a = Math.floor(Math.random() * candidates.length)
+        let b = Math.floor(Math.random() * (candidates.length - 1))
+        if (b >= a) b++
+        const x = candidates[a]
+        const y = candidates[b]
+        return x.active * y.config.weight <= y.active * x.config.weight ? x : y
+      }
+      default: {
+        // Smooth weighted round-robin: every candidate gains its weight, the largest is chosen
+        // and loses the total (an even spread: a,a,b for weights 2,1, not a,b,a... bursts).
+        let total = 0
+        let best = candidates[0]
+        for (const t of candidates) {
+          t.current += t.config.weight
+          total += t.config.weight
+          if (t.current > best.current) best = t
+        }
+        best.current -= total
+        return best
+      }
+    }
+  }
+
+  failed(target: Target): void {
+    target.failed(Date.now(), this.health, this.targets.length === 1)
+  }
+
+  stats(): { open: number; idle: number; waiting: number; targets: TargetStats[] } {
+    let open = 0
+    let idle = 0
+    let waiting = 0
+    const targets: TargetStats[] = []
+    for (const t of this.targets) {
+      const s = t.pool.stats
+      open += s.open
+      idle += s.idle
+      waiting += s.waiting
+      targets.push({
+        url: t.config.url,
+        up: t.health !== Health.Down,
+        active: s.open - s.idle,
+        idle: s.idle,
+        requests: t.requests,
+        failures: t.failures,
+      })
+    }
+    return { open, idle, waiting, targets }
+  }
+
+  close(): void {
+    for (const t of this.targets) t.pool.close()
+  }
+}

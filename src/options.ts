@@ -89,6 +89,12 @@ export interface GatewayOptions {
   retries?: number
   /** TLS settings for every `https:` upstream (a target object's own `tls` overrides them). */
   tls?: UpstreamTlsOptions
+  /**
+   * Per-request choice among the configured targets: return a target's URL (as given in
+   * `upstream`), a list of them (balanced), or undefined for all. Anything else is a 502
+   * GATEWAY_INTERNAL_ERROR for that request.
+   */
+  route?: (request: RequestHead) => string | string[] | undefined
   timeouts?: Timeouts
   limits?: GatewayLimits
   pool?: PoolOptions
@@ -122,6 +128,7 @@ export interface ResolvedOptions {
   balance: Balance
   health: Required<HealthOptions>
   retries: number
+  route: ((request: RequestHead) => string | string[] | undefined) | null
   timeouts: Required<Timeouts>
   limits: {
     maxHeaderBytes: number
@@ -254,6 +261,7 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
       'health',
       'retries',
       'tls',
+      'route',
       'timeouts',
       'limits',
       'pool',
@@ -327,12 +335,14 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   const lenient = checkObject(top.lenient, 'lenient')
   checkKeys(lenient, [], 'lenient')
   if (top.onError !== undefined && typeof top.onError !== 'function') fail('onError', 'must be a function')
+  if (top.route !== undefined && typeof top.route !== 'function') fail('route', 'must be a function')
 
   return {
     targets,
     balance,
     health,
     retries,
+    route: (top.route as ResolvedOptions['route'] | undefined) ?? null,
     timeouts,
     limits,
     pool,

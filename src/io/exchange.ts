@@ -71,6 +71,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   private target: Target | null = null
   /** Targets that failed this request (next-upstream), allocated on the first failure only. */
   private tried: Target[] | null = null
+  /** The targets the route hook allowed for this request (null: all). */
+  private allowed: Target[] | null = null
   /** Request body pieces received before the upstream connection was ready. */
   private pendingBody: Buffer[] | null = []
   private requestDone = false
@@ -108,7 +110,16 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   start(): void {
-    const target = this.ctx.upstreams.pick(null)
+    const route = this.ctx.options.route
+    if (route !== null) {
+      try {
+        this.allowed = this.ctx.upstreams.routed(route(this.request))
+      } catch (err) {
+        this.fail('GATEWAY_INTERNAL_ERROR', `route hook: ${(err as Error).message}`)
+        return
+      }
+    }
+    const target = this.ctx.upstreams.pick(null, this.allowed)
     if (target === null) {
       this.fail('UPSTREAM_UNAVAILABLE', 'every upstream target is marked down')
       return
@@ -133,7 +144,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     const tried = (this.tried ??= [])
     tried.push(this.target as Target)
     if (tried.length > upstreams.retries) return false
-    const next = upstreams.pick(tried)
+    const next = upstreams.pick(tried, this.allowed)
     if (next === null) return false
     this.attempt(next, false)
     return true

@@ -87,6 +87,7 @@ export class Upstreams {
   private readonly balance: Balance
   private readonly health: ResolvedOptions['health']
   readonly retries: number
+  private readonly byUrl = new Map<string, Target>()
 
   constructor(options: ResolvedOptions, limits: Limits) {
     this.balance = options.balance
@@ -106,12 +107,16 @@ export class Upstreams {
           }),
         ),
     )
+    for (const target of this.targets) this.byUrl.set(target.config.url, target)
   }
 
-  /** The target for the next attempt, skipping `tried`; null when none is available. */
-  pick(tried: readonly Target[] | null): Target | null {
-    const targets = this.targets
-    if (targets.length === 1) return tried === null ? targets[0] : null
+  /**
+   * The target for the next attempt among `allowed` (all when null), skipping `tried`; null when
+   * none is available.
+   */
+  pick(tried: readonly Target[] | null, allowed: readonly Target[] | null = null): Target | null {
+    const targets = allowed ?? this.targets
+    if (this.targets.length === 1) return tried === null ? targets[0] : null
     const now = Date.now()
     const candidates = targets.filter((t) => (tried === null || !tried.includes(t)) && t.available(now))
     if (candidates.length === 0) return null
@@ -150,6 +155,20 @@ export class Upstreams {
         return best
       }
     }
+  }
+
+  /** What a `route` hook returned, as targets: null for all; throws on anything invalid. */
+  routed(result: unknown): Target[] | null {
+    if (result === undefined) return null
+    const urls = typeof result === 'string' ? [result] : result
+    if (!Array.isArray(urls) || urls.length === 0)
+      throw new TypeError('route must return a target URL, a list of them, or undefined')
+    return urls.map((url) => {
+      const target = typeof url === 'string' ? this.byUrl.get(url) : undefined
+      if (target === undefined)
+        throw new TypeError(`route returned ${JSON.stringify(url)}, which is not a configured upstream`)
+      return target
+    })
   }
 
   failed(target: Target): void {

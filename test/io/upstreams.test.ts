@@ -256,6 +256,34 @@ t.test('TLS upstreams with a private CA', { skip: openssl ? false : 'openssl is 
   t.equal(garbled.proxyStatus, 'strictgate; error=tls_protocol_error; details="UPSTREAM_TLS_ERROR"')
 })
 
+t.test('route: a per-request choice among the configured targets, validated', async (t) => {
+  const a = await named(t, 'a')
+  const b = await named(t, 'b')
+  const g = await startGateway(t, [a.url, b.url], {
+    route(request) {
+      if (request.target.startsWith('/a/')) return a.url
+      if (request.target.startsWith('/b/')) return [b.url]
+      if (request.target === '/unknown') return 'http://127.0.0.1:1'
+      if (request.target === '/throws') throw new Error('no route')
+      return undefined
+    },
+  })
+  for (let i = 0; i < 3; i++) t.equal((await get(g.port, '/a/x')).text, 'a')
+  for (let i = 0; i < 3; i++) t.equal((await get(g.port, '/b/x')).text, 'b')
+  const both = new Set([(await get(g.port, '/c')).text, (await get(g.port, '/c')).text])
+  t.same([...both].sort(), ['a', 'b'], 'undefined: balanced over all targets')
+  for (const path of ['/unknown', '/throws']) {
+    const r = await get(g.port, path)
+    t.equal(r.status, 502, `${path}: 502`)
+    t.equal(r.proxyStatus, 'strictgate; error=proxy_internal_error; details="GATEWAY_INTERNAL_ERROR"')
+  }
+  t.same(
+    g.codes().filter((c) => c === 'GATEWAY_INTERNAL_ERROR'),
+    ['GATEWAY_INTERNAL_ERROR', 'GATEWAY_INTERNAL_ERROR'],
+  )
+  t.throws(() => createGateway({ upstream: a.url, route: 'a' as never }), /option "route" must be a function/)
+})
+
 t.test('option validation for upstream lists', async (t) => {
   t.throws(() => createGateway({ upstream: [] }), {
     name: 'TypeError',

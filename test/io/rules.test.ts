@@ -691,9 +691,16 @@ t.test('connect timeout → 504 UPSTREAM_CONNECT_TIMEOUT', async (t) => {
     t.pass('connect timeout', { skip: `cannot provoke a connect timeout on this machine (${String(err)})` })
     return
   }
-  const g = await startGateway(t, `http://127.0.0.1:${port}`, { timeouts: { connect: 300 } })
+  const g = await startGateway(t, `http://127.0.0.1:${port}`, { timeouts: { connect: 300, response: 2_000 } })
   const started = Date.now()
   const { response } = await g.request(GET)
+  if (g.codes().includes('UPSTREAM_RESPONSE_TIMEOUT')) {
+    // Linux can complete a client's handshake even with the accept queue full (the SYN-ACK goes
+    // out; the final ACK is what gets dropped), so the gateway's connect sometimes succeeds and
+    // no connect timeout happens. That is the setup failing, not the gateway: say so and stop.
+    t.pass('connect timeout', { skip: 'the kernel completed the handshake this time: no connect timeout to observe' })
+    return
+  }
   assertErrorResponse(t, response, 504, 'UPSTREAM_CONNECT_TIMEOUT', 'connection_timeout')
   t.ok(Date.now() - started >= 250, 'after timeouts.connect')
   const err = await g.error('UPSTREAM_CONNECT_TIMEOUT')

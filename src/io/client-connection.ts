@@ -8,7 +8,7 @@ import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
 import { customErrorResponse, errorResponse } from '../h1/serialize.js'
 import type { GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'
-import { Exchange, ExchangeState } from './exchange.js'
+import { Exchange } from './exchange.js'
 
 export const enum ClientState {
   /** Waiting for, or reading, a request head. */
@@ -416,10 +416,6 @@ export class ClientConnection implements RequestEvents {
   /** Whether the connection may carry another request after the current one. */
   get persistent(): boolean {
     return !this.closeAfterResponse && this.state < ClientState.Closing
-  }
-
-  get busy(): boolean {
-    return this.exchange !== null && this.exchange.state < ExchangeState.Done
   }
 }
 

@@ -3,7 +3,7 @@
 // after it aborts the client connection (never a terminal chunk, never padding).
 
 import { type ErrorCode, GatewayError } from '../errors.js'
-import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
+import { FieldKind, type RequestHead, type ResponseHead, type Trailer } from '../h1/head.js'
 import type { ResponseEvents } from '../h1/response-parser.js'
 import { serializeRequestHead, serializeResponseHead } from '../h1/serialize.js'
 import type { ClientConnection } from './client-connection.js'
@@ -605,7 +605,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
 
   private contentLengthOf(head: ResponseHead): string {
     for (let i = 0; i < head.kinds.length; i++) {
-      if (head.kinds[i] === 1 /* FieldKind.ContentLength */) {
+      if (head.kinds[i] === FieldKind.ContentLength) {
         return `Content-Length: ${head.raw.toString('latin1', head.fields[4 * i + 2], head.fields[4 * i + 3])}\r\n`
       }
     }

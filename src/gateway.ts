@@ -140,9 +140,9 @@ class GatewayImpl implements Gateway, GatewayContext {
     }
   }
 
-  publishExchange(request: RequestHead, status: number, started: bigint, error?: GatewayError): void {
+  publishExchange(request: RequestHead, status: number, started: number, error?: GatewayError): void {
     if (!exchangeChannel.hasSubscribers) return
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6
+    const durationMs = performance.now() - started
     exchangeChannel.publish({ request, status, durationMs, error } satisfies ExchangeMessage)
   }
 

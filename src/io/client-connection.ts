@@ -222,12 +222,7 @@ export class ClientConnection implements RequestEvents {
       this.end()
       return
     }
-    this.state = ClientState.Head
-    this.arm(Timer.KeepAlive, this.ctx.options.timeouts.keepAlive)
-    const pending = this.pending
-    this.pending = null
-    this.socket.resume()
-    if (pending !== null) this.feed(pending)
+    this.nextRequest()
   }
 
   /**
@@ -252,6 +247,11 @@ export class ClientConnection implements RequestEvents {
       this.end()
       return
     }
+    this.nextRequest()
+  }
+
+  /** Back to waiting for a request: the pipelined bytes held meanwhile come first. */
+  private nextRequest(): void {
     this.state = ClientState.Head
     this.arm(Timer.KeepAlive, this.ctx.options.timeouts.keepAlive)
     const pending = this.pending

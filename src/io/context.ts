@@ -16,6 +16,6 @@ export interface GatewayContext {
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /** Publish a finished exchange on `strictgate:exchange`. */
-  publishExchange(request: RequestHead, status: number, started: bigint, error?: GatewayError): void
+  publishExchange(request: RequestHead, status: number, started: number, error?: GatewayError): void
   connectionClosed(conn: ClientConnection): void
 }

@@ -100,7 +100,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   private retried = false
   private responseBytes = 0
   private status = 0
-  private readonly started = process.hrtime.bigint()
+  /** performance.now() at the start, for strictgate:exchange (a number: no BigInt per request). */
+  private readonly started = performance.now()
 
   constructor(client: ClientConnection, ctx: GatewayContext, request: RequestHead) {
     this.client = client

@@ -177,7 +177,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
     if (end === NEED_MORE) {
-      this.headPieces.push(chunk.subarray(pos))
+      // A copy: the caller may read into the same memory again (a reused read buffer).
+      this.headPieces.push(Buffer.from(chunk.subarray(pos)))
       this.offset = scanner.offset
       this.state = scanner.inFields ? MessageState.Fields : MessageState.StartLine
       return chunk.length

@@ -206,6 +206,11 @@ export class ClientConnection implements RequestEvents {
     return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding)
   }
 
+  /** Whether written bytes are still waiting to go out (referenced by a pending write). */
+  get writing(): boolean {
+    return this.socket.writableLength > 0
+  }
+
   cork(): void {
     this.socket.cork()
   }

@@ -272,11 +272,11 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     this.fail(code, cause === null ? 'cannot connect to the upstream' : cause.message)
   }
 
-  onUpstreamData(chunk: Buffer): void {
+  onUpstreamData(chunk: Buffer): boolean {
     const conn = this.conn as UpstreamConnection
     if (this.state === ExchangeState.Tunnel) {
       if (!this.client.write(chunk)) conn.socket.pause()
-      return
+      return this.client.writing
     }
     this.responseBytes += chunk.length
     const client = this.client
@@ -304,10 +304,10 @@ export class Exchange implements UpstreamUser, ResponseEvents {
         this.report(new GatewayError(failure.code, failure.reason, { offset: failure.offset, status: this.status }))
         conn.destroy()
         this.afterComplete()
-        return
+        return client.writing
       }
       this.fail(failure.code, failure.reason, failure.offset)
-      return
+      return client.writing
     }
     // The parser's events may have moved the state on.
     const after = this.state as ExchangeState
@@ -316,6 +316,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     } else if (after === ExchangeState.Done) {
       this.afterComplete()
     }
+    // Body slices are written as views of `chunk`: a write still pending holds on to it.
+    return client.writing
   }
 
   onUpstreamEnd(): void {

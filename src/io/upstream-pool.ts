@@ -14,7 +14,12 @@ import { Deadline } from './deadline.js'
 export interface UpstreamUser {
   onUpstreamConnect(conn: UpstreamConnection): void
   onUpstreamConnectError(code: ErrorCode, cause: Error | null): void
-  onUpstreamData(chunk: Buffer): void
+  /**
+   * Response bytes. `chunk` may be a view of the connection's reusable read buffer (readInto):
+   * return true if anything still refers to its memory once this returns (a write that did not
+   * complete), so that the next read goes to a new buffer.
+   */
+  onUpstreamData(chunk: Buffer): boolean
   /** The upstream closed its side (FIN). */
   onUpstreamEnd(): void
   /** The socket is gone (after an error, a reset, or our own destroy). */
@@ -42,6 +47,14 @@ export interface PoolConfig {
   limits: Limits
 }
 
+/**
+ * The read buffer of a plain TCP or Unix-socket upstream connection: responses are read into
+ * the same memory again and again (net.Socket `onread`), not into a new 64 KiB allocation per
+ * read as a 'data' listener gets, and without the Readable machinery in between. A buffer that
+ * a pending write still refers to is left to it, and reading goes on in a new one.
+ */
+const READ_BUFFER_SIZE = 16 * 1024
+
 const NOOP_EVENTS = {
   onHead() {},
   onBody() {},
@@ -67,12 +80,16 @@ export class UpstreamConnection {
   private socketTimeout: number
   private error: Error | null = null
   private readonly pool: UpstreamPool
+  /** The buffer reads go to (TCP and Unix sockets: see READ_BUFFER_SIZE); null until the first. */
+  private readBuffer: Buffer | null = null
+  /** The user kept a reference into readBuffer: the next read needs a new one. */
+  private readBufferHeld = false
 
   constructor(pool: UpstreamPool, user: UpstreamUser) {
     this.pool = pool
     this.user = user
     this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
-    const socket = connect(pool.config.target)
+    const socket = connect(pool.config.target, this.nextReadBuffer, this.onRead)
     this.socket = socket
     this.responseTimer = new Deadline(this.onResponseTimeout, false)
     // Like a socket timeout, a pooled connection's idle timer does not keep the process alive.
@@ -135,10 +152,25 @@ export class UpstreamConnection {
     this.user?.onUpstreamConnect(this)
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.state === ConnState.Busy && this.user !== null) this.user.onUpstreamData(chunk)
+  private readonly onData = (chunk: Buffer): boolean => {
+    if (this.state === ConnState.Busy && this.user !== null) return this.user.onUpstreamData(chunk)
     // Unsolicited bytes on an idle connection: the next response would be misattributed.
-    else this.destroy()
+    this.destroy()
+    return false
+  }
+
+  /** `onread` callback: `nread` bytes are in the read buffer. Returns true: go on reading. */
+  private readonly onRead = (nread: number, buffer: Buffer): boolean => {
+    if (this.onData(buffer.subarray(0, nread))) this.readBufferHeld = true
+    return true
+  }
+
+  /** `onread` buffer source, asked before the first read and after each: undefined keeps the current one. */
+  private readonly nextReadBuffer = (): Buffer | undefined => {
+    if (this.readBuffer !== null && !this.readBufferHeld) return undefined
+    this.readBufferHeld = false
+    this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE)
+    return this.readBuffer
   }
 
   private readonly onEnd = (): void => {
@@ -196,9 +228,15 @@ export class UpstreamConnection {
 }
 
 /** Open a connection to a target: TCP, TLS (SNI from the host name unless set) or a Unix socket. */
-function connect(target: ResolvedTarget): net.Socket {
-  if (target.kind === 'unix') return net.connect({ path: target.path })
-  if (target.kind === 'tcp') return net.connect({ host: target.host, port: target.port, noDelay: true })
+function connect(
+  target: ResolvedTarget,
+  buffer: () => Buffer | undefined,
+  callback: (nread: number, buffer: Buffer) => boolean,
+): net.Socket {
+  // (TLS sockets take no `onread`: they emit 'data'.)
+  const onread = { buffer: buffer as () => Buffer, callback }
+  if (target.kind === 'unix') return net.connect({ path: target.path, onread })
+  if (target.kind === 'tcp') return net.connect({ host: target.host, port: target.port, noDelay: true, onread })
   const options = target.tls ?? {}
   const socket = tls.connect({
     host: target.host,

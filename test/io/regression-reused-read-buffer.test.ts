@@ -1,0 +1,71 @@
+// Regression guard: upstream bytes are read into a reused per-connection buffer (net.Socket
+// `onread`), and body slices go to the client as views of it. A client write that does not
+// complete at once still refers to that memory, so the next read must go to a new buffer; reading
+// into the same one would overwrite bytes still queued for the client. That happens when the
+// client is slow and the upstream sends small pieces: each write queues (under the high-water
+// mark, so reading goes on) while the next piece arrives.
+import { createHash } from 'node:crypto'
+import net from 'node:net'
+import t from 'tap'
+import { createGateway } from '../../src/index.js'
+import { leakCheck, trackGateway } from '../helpers/resources.js'
+
+// More than the kernel buffers on both sides of the client connection take (about 4 MiB here).
+const BODY_SIZE = 12 * 1024 * 1024
+const PIECE = 4000
+
+function pseudoRandom(length: number): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  let x = 0x9e3779b9
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+t.test('a body relayed to a slow client in small pieces arrives byte for byte', async (t) => {
+  const body = pseudoRandom(BODY_SIZE)
+  const upstream = net.createServer((socket) => {
+    socket.once('data', () => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY_SIZE}\r\n\r\n`)
+      let pos = 0
+      // Small writes, each on its own turn of the event loop: one small read each at the gateway.
+      const next = (): void => {
+        if (pos >= BODY_SIZE || socket.destroyed) return
+        socket.write(body.subarray(pos, pos + PIECE))
+        pos += PIECE
+        setImmediate(next)
+      }
+      next()
+    })
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => upstream.close())
+  const { port: upstreamPort } = upstream.address() as net.AddressInfo
+  const gw = createGateway({ upstream: `http://127.0.0.1:${upstreamPort}` })
+  t.teardown(trackGateway(gw, 'slow-client gateway'))
+  const { port } = await gw.listen({ port: 0, host: '127.0.0.1' })
+
+  const received = await new Promise<Buffer>((resolve, reject) => {
+    const client = net.connect({ port, host: '127.0.0.1' })
+    const chunks: Buffer[] = []
+    client.on('error', reject)
+    client.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    // Read nothing for a while: the gateway's writes to this socket queue up meanwhile.
+    client.pause()
+    setTimeout(() => client.resume(), 300)
+    client.on('data', (c: Buffer) => chunks.push(c))
+    client.on('end', () => resolve(Buffer.concat(chunks)))
+  })
+  const headEnd = received.indexOf('\r\n\r\n') + 4
+  t.match(received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/)
+  const got = received.subarray(headEnd)
+  t.equal(got.length, BODY_SIZE, 'whole body')
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+  t.equal(sha(got), sha(body), 'same bytes')
+})
+
+leakCheck(t)

@@ -53,7 +53,7 @@ export interface PoolConfig {
  * read as a 'data' listener gets, and without the Readable machinery in between. A buffer that
  * a pending write still refers to is left to it, and reading goes on in a new one.
  */
-const READ_BUFFER_SIZE = 16 * 1024
+const READ_BUFFER_SIZE = 64 * 1024
 
 const NOOP_EVENTS = {
   onHead() {},

@@ -10,6 +10,7 @@ import type { ClientConnection } from './client-connection.js'
 import type { GatewayContext } from './context.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
 import type { Target } from './upstreams.js'
+import { WriteBatch } from './write-batch.js'
 
 export const enum ExchangeState {
   /** Waiting for an upstream connection. */
@@ -35,30 +36,11 @@ const enum OutFraming {
 const CRLF = Buffer.from('\r\n')
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
 /**
- * Body slices up to this size are copied into one Buffer with what precedes them (the response
- * head, the chunk-size line): for small pieces one copy and one write cost less than a
- * corked writev of several (a request/response cycle spent ~1 µs on it).
+ * Response bytes for the client while the parser runs on an upstream read, written when it
+ * returns (write-batch.ts). One for all exchanges: it is filled and written within one
+ * synchronous onUpstreamData call, so it is always empty in between.
  */
-const COPY_MAX = 16 * 1024
-const HEX = Buffer.from('0123456789abcdef', 'latin1')
-
-/** `head` (if any), then `data` framed as one chunk: size in hex, CRLF, data, CRLF. data.length <= COPY_MAX. */
-function framedChunk(head: Buffer | null, data: Buffer): Buffer {
-  const n = data.length
-  let digits = 1
-  while (n >>> (4 * digits) !== 0) digits++
-  const headLength = head === null ? 0 : head.length
-  const out = Buffer.allocUnsafe(headLength + digits + 4 + n)
-  if (head !== null) head.copy(out, 0)
-  let pos = headLength
-  for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4) out[pos++] = HEX[(n >>> shift) & 0xf]
-  out[pos++] = 0x0d
-  out[pos++] = 0x0a
-  pos += data.copy(out, pos)
-  out[pos++] = 0x0d
-  out[pos] = 0x0a
-  return out
-}
+const batch = new WriteBatch()
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 export class Exchange implements UpstreamUser, ResponseEvents {
@@ -88,15 +70,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    * Timeout for nothing, and no timer can fire in between.
    */
   private deferredTimeout = -1
+  /** The parser is running on an upstream read: what goes to the client is gathered in `batch`. */
   private parsing = false
-  /** The client socket is corked until the parser returns (see onUpstreamData). */
-  private clientCorked = false
-  /**
-   * The final response head, not written yet: held while the parser runs on the chunk that
-   * carried it, so that it goes out in one Buffer with the first body slice (COPY_MAX). Written
-   * before anything else goes to the client, and at the latest when the parser returns.
-   */
-  private pendingHead: Buffer | null = null
   private retried = false
   private responseBytes = 0
   private status = 0
@@ -280,23 +255,17 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
     this.responseBytes += chunk.length
     const client = this.client
-    // A chunked body can give several writes per upstream chunk (slices, last chunk): cork so
-    // that they leave in one writev. Other framings give at most one, the head being held to go
-    // with the first body slice (pendingHead); onHead and onBody cork when that is not so.
-    if (this.outFraming === OutFraming.Chunked) this.corkClient()
     this.parsing = true
     const n = conn.parser.execute(chunk)
     this.parsing = false
-    this.flushHead()
-    if (this.clientCorked) {
-      this.clientCorked = false
-      client.uncork()
-    }
     if (this.deferredTimeout >= 0) {
       // Before the connection can go back to the pool (afterComplete): idle ones have none.
       if (conn.state !== ConnState.Closed) conn.setSocketTimeout(this.deferredTimeout)
       this.deferredTimeout = -1
     }
+    // What the parser's events gave for the client, in one write (before a failure is handled:
+    // an interim response goes out before a 502, a relayed head and body before an abort).
+    if (!batch.writeTo(client) && this.state === ExchangeState.Relaying) this.clientFull()
     if (n < 0) {
       const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
       if (this.state === ExchangeState.Done) {
@@ -407,18 +376,14 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     const client = this.client
     if (head.interim) {
       // 1xx are relayed to HTTP/1.1 clients only (RULES.md F8). The final head may follow.
-      if (this.request.minorVersion === 1) {
-        this.corkClient()
-        client.write(serializeResponseHead(head, this.via()))
-      }
+      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.via()), false)
       return
     }
     this.clearResponseTimer()
     this.status = head.status
     ;(this.target as Target).succeeded()
     if (head.upgrade !== null) {
-      this.corkClient()
-      client.write(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`))
+      this.send(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`), false)
       this.state = ExchangeState.Tunnel
       client.startTunnel(this, (this.conn as UpstreamConnection).socket)
       this.publishExchange()
@@ -443,69 +408,35 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     } else {
       this.outFraming = OutFraming.Chunked
       extra += 'Transfer-Encoding: chunked\r\n'
-      this.corkClient()
     }
     this.responseKeepAlive = keepAlive
     this.upstreamKeepAlive = head.keepAlive
     if (!keepAlive) extra += 'Connection: close\r\n'
     else if (http10) extra += 'Connection: keep-alive\r\n'
     this.state = ExchangeState.Relaying
-    const out = serializeResponseHead(head, extra)
-    // Always inside the parser's call (onUpstreamData), which writes it when the parser returns.
-    if (this.parsing) this.pendingHead = out
-    else client.write(out)
+    this.send(serializeResponseHead(head, extra), false)
     this.upstreamTimeout(this.ctx.options.timeouts.idle)
   }
 
-  private corkClient(): void {
-    if (this.clientCorked || !this.parsing) return
-    this.clientCorked = true
-    this.client.cork()
+  /**
+   * Bytes for the client, framed as one chunk if `chunk`: gathered in `batch` while the parser
+   * runs (onUpstreamData writes them when it returns), written at once otherwise.
+   */
+  private send(data: Buffer, chunk: boolean): void {
+    batch.add(data, chunk)
+    if (!this.parsing && !batch.writeTo(this.client) && this.state === ExchangeState.Relaying) this.clientFull()
   }
 
-  /** Write the held response head, if any (see pendingHead). */
-  private flushHead(): void {
-    const head = this.pendingHead
-    if (head === null) return
-    this.pendingHead = null
-    this.client.write(head)
+  /** A write to the client returned false: hold the upstream until the client drains. */
+  private clientFull(): void {
+    // Held back by the client, not by the upstream: the client side bounds this wait.
+    ;(this.conn as UpstreamConnection).socket.pause()
+    this.upstreamTimeout(0)
+    this.client.awaitDrain()
   }
 
   onBody(chunk: Buffer): void {
-    const client = this.client
-    const head = this.pendingHead
-    let ok: boolean
-    if (chunk.length <= COPY_MAX) {
-      this.pendingHead = null
-      if (this.outFraming === OutFraming.Chunked) ok = client.write(framedChunk(head, chunk))
-      else if (head === null) ok = client.write(chunk)
-      else {
-        const out = Buffer.allocUnsafe(head.length + chunk.length)
-        head.copy(out, 0)
-        chunk.copy(out, head.length)
-        ok = client.write(out)
-      }
-    } else {
-      if (head !== null) {
-        // Head and slice: two writes, one writev.
-        this.corkClient()
-        this.flushHead()
-      }
-      if (this.outFraming === OutFraming.Chunked) {
-        client.write(`${chunk.length.toString(16)}\r\n`, 'latin1')
-        client.write(chunk)
-        ok = client.write(CRLF)
-      } else {
-        ok = client.write(chunk)
-      }
-    }
-    if (!ok) {
-      // Held back by the client, not by the upstream: the client side bounds this wait.
-      const socket = (this.conn as UpstreamConnection).socket
-      socket.pause()
-      this.upstreamTimeout(0)
-      client.awaitDrain()
-    }
+    this.send(chunk, this.outFraming === OutFraming.Chunked)
   }
 
   onTrailers(trailers: readonly Trailer[]): void {
@@ -515,14 +446,12 @@ export class Exchange implements UpstreamUser, ResponseEvents {
 
   onComplete(): void {
     if (this.state !== ExchangeState.Relaying) return
-    const client = this.client
-    this.flushHead()
     if (this.outFraming === OutFraming.Chunked) {
-      if (this.trailers === null) client.write(LAST_CHUNK)
+      if (this.trailers === null) this.send(LAST_CHUNK, false)
       else {
         let t = '0\r\n'
         for (const [name, value] of this.trailers) t += `${name}: ${value}\r\n`
-        client.write(`${t}\r\n`, 'latin1')
+        this.send(Buffer.from(`${t}\r\n`, 'latin1'), false)
       }
     }
     this.state = ExchangeState.Done
@@ -557,8 +486,8 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   private finishFailed(code: ErrorCode, reason: string, offset: number | undefined, status: number): void {
     const wasConnecting = this.state === ExchangeState.Connecting
     this.state = ExchangeState.Failed
-    // A head held back (pendingHead) is dropped with the connection, as corked bytes are.
-    this.pendingHead = null
+    // Bytes gathered for the client while the parser ran go away with the connection.
+    if (this.parsing) batch.clear()
     this.clearResponseTimer()
     if (wasConnecting) this.target?.pool.cancel(this)
     if (this.conn !== null) this.conn.destroy()

@@ -28,12 +28,23 @@ const enum Keep {
 /** Which field lines build() drops (1), reused from call to call: no array per head. */
 let dropScratch = new Uint8Array(64)
 
+/** Where a serialized head is built: a new Buffer of `size` bytes, or memory the caller reuses. */
+export type Allocator = (size: number) => Buffer
+
 /**
  * Copies `prefix`, then `head.raw[rawFrom, rawTo)` (the rest of a status line), the kept field
- * lines of `head` and `suffix` into one Buffer. `prefix` and `suffix` are latin1 strings.
- * Content-Length is dropped too: the caller writes the framing it chose.
+ * lines of `head` and `suffix` into one Buffer from `alloc`. `prefix` and `suffix` are latin1
+ * strings. Content-Length is dropped too: the caller writes the framing it chose.
  */
-function build(head: Head, prefix: string, rawFrom: number, rawTo: number, keep: Keep, suffix: string): Buffer {
+function build(
+  head: Head,
+  prefix: string,
+  rawFrom: number,
+  rawTo: number,
+  keep: Keep,
+  suffix: string,
+  alloc: Allocator,
+): Buffer {
   const { raw, fields, kinds } = head
   const n = kinds.length
   const named = head.connection.length === 0 ? null : connectionNamed(head)
@@ -53,7 +64,7 @@ function build(head: Head, prefix: string, rawFrom: number, rawTo: number, keep:
     if (d) dropped++
     else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
   }
-  const out = Buffer.allocUnsafe(size)
+  const out = alloc(size)
   let pos = out.write(prefix, 0, 'latin1')
   if (rawTo > rawFrom) pos += raw.copy(out, pos, rawFrom, rawTo)
   if (n > 0) {
@@ -95,19 +106,23 @@ export function originForm(head: RequestHead): string {
  * The request head sent upstream: HTTP/1.1 request line, end-to-end fields, then `extra`
  * (field lines ending in CRLF: Via, X-Forwarded-*, framing, Connection, Host).
  */
-export function serializeRequestHead(head: RequestHead, extra: string): Buffer {
+export function serializeRequestHead(head: RequestHead, extra: string, alloc: Allocator = Buffer.allocUnsafe): Buffer {
   const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
   const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
   const keep = head.upgrade.length > 0 ? Keep.WithUpgrade : absolute ? Keep.WithoutHost : Keep.EndToEnd
-  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, 0, 0, keep, extra)
+  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, 0, 0, keep, extra, alloc)
 }
 
 /** A response head relayed to the client: HTTP/1.1 status line as received, end-to-end fields, `extra`. */
-export function serializeResponseHead(head: ResponseHead, extra: string): Buffer {
+export function serializeResponseHead(
+  head: ResponseHead,
+  extra: string,
+  alloc: Allocator = Buffer.allocUnsafe,
+): Buffer {
   // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received,
   // copied straight into the head's Buffer.
   const keep = head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd
-  return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra)
+  return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra, alloc)
 }
 
 const REASONS: Record<number, string> = {

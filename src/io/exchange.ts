@@ -8,6 +8,7 @@ import type { ResponseEvents } from '../h1/response-parser.js'
 import { serializeRequestHead, serializeResponseHead } from '../h1/serialize.js'
 import type { ClientConnection } from './client-connection.js'
 import type { GatewayContext } from './context.js'
+import { OutputArena } from './output-arena.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
 import type { Target } from './upstreams.js'
 import { WriteBatch } from './write-batch.js'
@@ -40,7 +41,16 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n')
  * returns (write-batch.ts). One for all exchanges: it is filled and written within one
  * synchronous onUpstreamData call, so it is always empty in between.
  */
-const batch = new WriteBatch()
+/** Memory for request heads, response heads and batches (output-arena.ts): settled after each write. */
+const arena = new OutputArena()
+const batch = new WriteBatch(arena.take)
+
+/** Write what `batch` gathered to the client; returns the write's result. */
+function writeBatch(client: ClientConnection): boolean {
+  const ok = batch.writeTo(client)
+  arena.settle(client.writing)
+  return ok
+}
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 export class Exchange implements UpstreamUser, ResponseEvents {
@@ -233,10 +243,11 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     // Cork only if more than the head goes out now: a lone write needs no batching.
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
-    socket.write(serializeRequestHead(this.request, this.requestExtra()))
+    socket.write(serializeRequestHead(this.request, this.requestExtra(), arena.take))
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
     if (cork) socket.uncork()
+    arena.settle(socket.writableLength > 0)
     this.client.resumeReading()
     if (this.requestDone) this.startResponseTimer()
   }
@@ -265,7 +276,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
     // What the parser's events gave for the client, in one write (before a failure is handled:
     // an interim response goes out before a 502, a relayed head and body before an abort).
-    if (!batch.writeTo(client) && this.state === ExchangeState.Relaying) this.clientFull()
+    if (!writeBatch(client) && this.state === ExchangeState.Relaying) this.clientFull()
     if (n < 0) {
       const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
       if (this.state === ExchangeState.Done) {
@@ -376,14 +387,14 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     const client = this.client
     if (head.interim) {
       // 1xx are relayed to HTTP/1.1 clients only (RULES.md F8). The final head may follow.
-      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.via()), false)
+      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.via(), arena.take), false)
       return
     }
     this.clearResponseTimer()
     this.status = head.status
     ;(this.target as Target).succeeded()
     if (head.upgrade !== null) {
-      this.send(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`), false)
+      this.send(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`, arena.take), false)
       this.state = ExchangeState.Tunnel
       client.startTunnel(this, (this.conn as UpstreamConnection).socket)
       this.publishExchange()
@@ -414,7 +425,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     if (!keepAlive) extra += 'Connection: close\r\n'
     else if (http10) extra += 'Connection: keep-alive\r\n'
     this.state = ExchangeState.Relaying
-    this.send(serializeResponseHead(head, extra), false)
+    this.send(serializeResponseHead(head, extra, arena.take), false)
     this.upstreamTimeout(this.ctx.options.timeouts.idle)
   }
 
@@ -424,7 +435,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    */
   private send(data: Buffer, chunk: boolean): void {
     batch.add(data, chunk)
-    if (!this.parsing && !batch.writeTo(this.client) && this.state === ExchangeState.Relaying) this.clientFull()
+    if (!this.parsing && !writeBatch(this.client) && this.state === ExchangeState.Relaying) this.clientFull()
   }
 
   /** A write to the client returned false: hold the upstream until the client drains. */

@@ -32,12 +32,18 @@ function outputSize(length: number, chunk: boolean): number {
 }
 
 export class WriteBatch {
+  /** Memory for the copies (output-arena.ts). */
+  private readonly alloc: (size: number) => Buffer
   private readonly pieces: Buffer[] = []
   /** Per piece: 1 to frame it as a chunk of a chunked body. */
   private chunkFlags = new Uint8Array(16)
   /** Output bytes of the copied pieces gathered since the last large one. */
   private runBytes = 0
   private large = false
+
+  constructor(alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
+    this.alloc = alloc
+  }
 
   get empty(): boolean {
     return this.pieces.length === 0
@@ -105,7 +111,7 @@ export class WriteBatch {
 
   /** pieces[from, to) in one new Buffer of `size` bytes, chunk framing included. */
   private copy(from: number, to: number, size: number): Buffer {
-    const out = Buffer.allocUnsafe(size)
+    const out = this.alloc(size)
     const pieces = this.pieces
     const flags = this.chunkFlags
     let pos = 0

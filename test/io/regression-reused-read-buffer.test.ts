@@ -1,4 +1,4 @@
-// Regression guard: upstream bytes are read into a reused per-connection buffer (net.Socket
+// Regression guard (and the same for the output memory, output-arena.ts): upstream bytes are read into a reused per-connection buffer (net.Socket
 // `onread`), and body slices go to the client as views of it. A client write that does not
 // complete at once still refers to that memory, so the next read must go to a new buffer; reading
 // into the same one would overwrite bytes still queued for the client. That happens when the
@@ -6,13 +6,14 @@
 // mark, so reading goes on) while the next piece arrives.
 import { createHash } from 'node:crypto'
 import net from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createGateway } from '../../src/index.js'
 import { leakCheck, trackGateway } from '../helpers/resources.js'
 
 // More than the kernel buffers on both sides of the client connection take (about 4 MiB here).
 const BODY_SIZE = 12 * 1024 * 1024
 const PIECE = 4000
+const CRLF = Buffer.from('\r\n')
 
 function pseudoRandom(length: number): Buffer {
   const out = Buffer.allocUnsafe(length)
@@ -26,16 +27,22 @@ function pseudoRandom(length: number): Buffer {
   return out
 }
 
-t.test('a body relayed to a slow client in small pieces arrives byte for byte', async (t) => {
+async function relayToSlowClient(t: Test, chunked: boolean): Promise<void> {
   const body = pseudoRandom(BODY_SIZE)
   const upstream = net.createServer((socket) => {
     socket.once('data', () => {
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY_SIZE}\r\n\r\n`)
+      const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${BODY_SIZE}`
+      socket.write(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\n`)
       let pos = 0
       // Small writes, each on its own turn of the event loop: one small read each at the gateway.
       const next = (): void => {
-        if (pos >= BODY_SIZE || socket.destroyed) return
-        socket.write(body.subarray(pos, pos + PIECE))
+        if (socket.destroyed) return
+        if (pos >= BODY_SIZE) {
+          if (chunked) socket.write('0\r\n\r\n')
+          return
+        }
+        const piece = body.subarray(pos, pos + PIECE)
+        socket.write(chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, CRLF]) : piece)
         pos += PIECE
         setImmediate(next)
       }
@@ -46,7 +53,7 @@ t.test('a body relayed to a slow client in small pieces arrives byte for byte', 
   t.teardown(() => upstream.close())
   const { port: upstreamPort } = upstream.address() as net.AddressInfo
   const gw = createGateway({ upstream: `http://127.0.0.1:${upstreamPort}` })
-  t.teardown(trackGateway(gw, 'slow-client gateway'))
+  t.teardown(trackGateway(gw, `slow-client gateway (${chunked ? 'chunked' : 'Content-Length'})`))
   const { port } = await gw.listen({ port: 0, host: '127.0.0.1' })
 
   const received = await new Promise<Buffer>((resolve, reject) => {
@@ -62,10 +69,33 @@ t.test('a body relayed to a slow client in small pieces arrives byte for byte', 
   })
   const headEnd = received.indexOf('\r\n\r\n') + 4
   t.match(received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/)
-  const got = received.subarray(headEnd)
+  const got = chunked ? dechunk(received.subarray(headEnd)) : received.subarray(headEnd)
   t.equal(got.length, BODY_SIZE, 'whole body')
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
   t.equal(sha(got), sha(body), 'same bytes')
-})
+}
+
+/** The data of a chunked body (framing already checked by the gateway; no extensions, no trailers). */
+function dechunk(raw: Buffer): Buffer {
+  const out: Buffer[] = []
+  let pos = 0
+  for (;;) {
+    const eol = raw.indexOf(CRLF, pos)
+    const size = Number.parseInt(raw.toString('latin1', pos, eol), 16)
+    if (size === 0) return Buffer.concat(out)
+    out.push(raw.subarray(eol + 2, eol + 2 + size))
+    pos = eol + 2 + size + 2
+  }
+}
+
+t.test('a Content-Length body relayed to a slow client in small pieces arrives byte for byte', (t) =>
+  relayToSlowClient(t, false),
+)
+
+// Small chunks are copied, framed, into the gateway's reused output memory (output-arena.ts):
+// memory a pending write holds must not be filled again.
+t.test('a chunked body relayed to a slow client in small chunks arrives byte for byte', (t) =>
+  relayToSlowClient(t, true),
+)
 
 leakCheck(t)

@@ -100,15 +100,17 @@ export class ClientConnection implements RequestEvents {
         }
         return
       }
-      if (this.state === ClientState.Head && this.timerKind !== Timer.RequestHead && this.parser.idle) {
-        this.arm(Timer.RequestHead, this.ctx.options.timeouts.request)
-      }
       const n = this.parser.execute(chunk, pos)
       if (n < 0) {
         this.requestFailed(this.parser.failure as ParseFailure)
         return
       }
       pos = n
+    }
+    // A request head begun but not complete: timeouts.request runs from its first byte (armed
+    // only now: a head that arrived whole, the usual case, never needs it).
+    if (this.state === ClientState.Head && this.timerKind !== Timer.RequestHead && !this.parser.idle) {
+      this.arm(Timer.RequestHead, this.ctx.options.timeouts.request)
     }
   }
 

@@ -34,7 +34,12 @@ function outputSize(length: number, chunk: boolean): number {
 export class WriteBatch {
   /** Memory for the copies (output-arena.ts). */
   private readonly alloc: (size: number) => Buffer
-  private readonly pieces: Buffer[] = []
+  /**
+   * The pieces gathered: pieces[0, count). The array is not truncated between batches (setting
+   * an array's length is a runtime call in V8); entries past count are cleared, never read.
+   */
+  private readonly pieces: (Buffer | null)[] = []
+  private count = 0
   /** Per piece: 1 to frame it as a chunk of a chunked body. */
   private chunkFlags = new Uint8Array(16)
   /** Output bytes of the copied pieces gathered since the last large one. */
@@ -46,18 +51,19 @@ export class WriteBatch {
   }
 
   get empty(): boolean {
-    return this.pieces.length === 0
+    return this.count === 0
   }
 
   /** Append `data` (framed as one chunk if `chunk`). It must stay unchanged until `writeTo`. */
   add(data: Buffer, chunk: boolean): void {
-    const i = this.pieces.length
+    const i = this.count++
     if (i === this.chunkFlags.length) {
       const grown = new Uint8Array(2 * i)
       grown.set(this.chunkFlags)
       this.chunkFlags = grown
     }
-    this.pieces.push(data)
+    if (i === this.pieces.length) this.pieces.push(data)
+    else this.pieces[i] = data
     this.chunkFlags[i] = chunk ? 1 : 0
     if (data.length > COPY_MAX) this.large = true
     else this.runBytes += outputSize(data.length, chunk)
@@ -65,15 +71,17 @@ export class WriteBatch {
 
   /** Drop what was gathered (the connection it was for is being torn down). */
   clear(): void {
-    this.pieces.length = 0
+    // Not kept alive by the batch (a piece may be a view of a large read buffer).
+    for (let i = 0; i < this.count; i++) this.pieces[i] = null
+    this.count = 0
     this.runBytes = 0
     this.large = false
   }
 
   /** Write everything gathered to `sink`, in order, and empty the batch. Returns the last write's result. */
   writeTo(sink: BatchSink): boolean {
-    const pieces = this.pieces
-    const n = pieces.length
+    const pieces = this.pieces as Buffer[]
+    const n = this.count
     if (n === 0) return true
     const flags = this.chunkFlags
     let ok: boolean
@@ -112,7 +120,7 @@ export class WriteBatch {
   /** pieces[from, to) in one new Buffer of `size` bytes, chunk framing included. */
   private copy(from: number, to: number, size: number): Buffer {
     const out = this.alloc(size)
-    const pieces = this.pieces
+    const pieces = this.pieces as Buffer[]
     const flags = this.chunkFlags
     let pos = 0
     for (let i = from; i < to; i++) {

@@ -65,7 +65,7 @@ function build(
     else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
   }
   const out = alloc(size)
-  let pos = out.write(prefix, 0, 'latin1')
+  let pos = prefix.length === 0 ? 0 : out.write(prefix, 0, 'latin1')
   if (rawTo > rawFrom) pos += raw.copy(out, pos, rawFrom, rawTo)
   if (n > 0) {
     if (dropped === 0) {
@@ -108,8 +108,13 @@ export function originForm(head: RequestHead): string {
  */
 export function serializeRequestHead(head: RequestHead, extra: string, alloc: Allocator = Buffer.allocUnsafe): Buffer {
   const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
-  const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
   const keep = head.upgrade.length > 0 ? Keep.WithUpgrade : absolute ? Keep.WithoutHost : Keep.EndToEnd
+  if (!absolute && head.minorVersion === 1) {
+    // The request line goes as received: strict parsing admits exactly `method SP target SP
+    // HTTP/1.1 CRLF` (method and target are latin1 strings: one character per byte).
+    return build(head, '', 0, head.method.length + head.target.length + 12, keep, extra, alloc)
+  }
+  const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
   return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, 0, 0, keep, extra, alloc)
 }
 

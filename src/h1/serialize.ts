@@ -127,6 +127,8 @@ export function serializeResponseHead(
   // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received,
   // copied straight into the head's Buffer.
   const keep = head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd
+  // An HTTP/1.1 status line goes as received, all of it.
+  if (head.minorVersion === 1) return build(head, '', 0, head.reasonEnd + 2, keep, extra, alloc)
   return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra, alloc)
 }
 

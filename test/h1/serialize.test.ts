@@ -3,9 +3,10 @@
 // requests of every form and both versions, against a request line built here independently.
 import fc from 'fast-check'
 import t from 'tap'
-import type { RequestHead } from '../../src/h1/head.js'
+import type { RequestHead, ResponseHead } from '../../src/h1/head.js'
 import { RequestParser } from '../../src/h1/request-parser.js'
-import { serializeRequestHead } from '../../src/h1/serialize.js'
+import { ResponseParser } from '../../src/h1/response-parser.js'
+import { serializeRequestHead, serializeResponseHead } from '../../src/h1/serialize.js'
 import { validRequest } from '../helpers/http-arbitraries.js'
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 200)
@@ -64,5 +65,39 @@ t.test('an HTTP/1.1 origin-form request line goes out byte for byte', (t) => {
     'GET /a HTTP/1.1\r\nAccept: */*\r\n\r\n',
     'HTTP/1.0 goes as 1.1',
   )
+  t.end()
+})
+
+function parseResponseHead(raw: string): ResponseHead {
+  let head: ResponseHead | null = null
+  const events = {
+    onHead: (h: ResponseHead) => {
+      head = h
+    },
+    onBody() {},
+    onTrailers() {},
+    onComplete() {},
+  }
+  const parser = new ResponseParser(events)
+  parser.expect({ method: 'GET', upgrade: [] }, events)
+  const n = parser.execute(Buffer.from(raw, 'latin1'))
+  parser.destroy()
+  if (n < 0 || head === null) throw new Error(`not parsed: ${JSON.stringify(raw)}`)
+  return head
+}
+
+t.test('status line: relayed as HTTP/1.1 with the code and reason as received', (t) => {
+  for (const [version, reason] of [
+    ['1.1', 'OK'],
+    ['1.0', 'Fine'],
+    ['1.1', ''],
+  ]) {
+    const head = parseResponseHead(`HTTP/${version} 200 ${reason}\r\nContent-Length: 0\r\nX-A: b\r\n\r\n`)
+    t.equal(
+      serializeResponseHead(head, 'Content-Length: 0\r\n').toString('latin1'),
+      `HTTP/1.1 200 ${reason}\r\nX-A: b\r\nContent-Length: 0\r\n\r\n`,
+      `HTTP/${version}, reason ${JSON.stringify(reason)}`,
+    )
+  }
   t.end()
 })

@@ -267,8 +267,16 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     this.responseBytes += chunk.length
     const client = this.client
     this.parsing = true
-    const n = conn.parser.execute(chunk)
-    this.parsing = false
+    let n: number
+    try {
+      n = conn.parser.execute(chunk)
+    } catch (err) {
+      // A bug: what was gathered must not go to the next exchange's client.
+      batch.clear()
+      throw err
+    } finally {
+      this.parsing = false
+    }
     if (this.deferredTimeout >= 0) {
       // Before the connection can go back to the pool (afterComplete): idle ones have none.
       if (conn.state !== ConnState.Closed) conn.setSocketTimeout(this.deferredTimeout)

@@ -165,11 +165,17 @@ export class UpstreamConnection {
     return true
   }
 
-  /** `onread` buffer source, asked before the first read and after each: undefined keeps the current one. */
-  private readonly nextReadBuffer = (): Buffer | undefined => {
-    if (this.readBuffer !== null && !this.readBufferHeld) return undefined
-    this.readBufferHeld = false
-    this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE)
+  /**
+   * `onread` buffer source, asked before the first read, after each, and again for every new
+   * socket handle (Node 20 tries a host name's addresses one after another, each on a handle of
+   * its own: autoSelectFamily): so it always returns the buffer to read into, never undefined,
+   * which would leave a new handle reading into memory the callback never sees.
+   */
+  private readonly nextReadBuffer = (): Buffer => {
+    if (this.readBuffer === null || this.readBufferHeld) {
+      this.readBufferHeld = false
+      this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE)
+    }
     return this.readBuffer
   }
 
@@ -230,11 +236,11 @@ export class UpstreamConnection {
 /** Open a connection to a target: TCP, TLS (SNI from the host name unless set) or a Unix socket. */
 function connect(
   target: ResolvedTarget,
-  buffer: () => Buffer | undefined,
+  buffer: () => Buffer,
   callback: (nread: number, buffer: Buffer) => boolean,
 ): net.Socket {
   // (TLS sockets take no `onread`: they emit 'data'.)
-  const onread = { buffer: buffer as () => Buffer, callback }
+  const onread = { buffer, callback }
   if (target.kind === 'unix') return net.connect({ path: target.path, onread })
   if (target.kind === 'tcp') return net.connect({ host: target.host, port: target.port, noDelay: true, onread })
   const options = target.tls ?? {}

@@ -746,6 +746,8 @@ async function main() {
           run.readsPerReq = io0 === null || io1 === null ? null : (io1.reads - io0.reads) / load.requests
           run.writesPerReq = io0 === null || io1 === null ? null : (io1.writes - io0.writes) / load.requests
           if (!child.alive) throw new Error(`process exited during the run:\n${child.output}`)
+          // A process that is alive but answers nothing (stalled) must not enter the medians as 0.
+          if (load.requests === 0) throw new Error('no request completed in the run: the system stalled')
           const cpu = run.cpuUsPerReq === null ? '' : `  cpu ${fixed(run.cpuUsPerReq, 1)} µs/req`
           const rss = run.peakRssMiB === null ? '' : `  rss ${fixed(run.peakRssMiB, 0)} MiB`
           const other =
@@ -799,6 +801,13 @@ async function main() {
   }
   const failedChecks = Object.entries(checks).filter(([, v]) => v !== 'ok')
   for (const [name, why] of failedChecks) console.log(`NOT MEASURED: ${name} failed its check: ${why}`)
+  const failedRuns = runs.filter((r) => r.error !== undefined)
+  if (failedRuns.length > 0) {
+    const list = failedRuns.map((r) => `${r.workload}/${r.system} r${r.round}: ${r.error.split('\n')[0]}`).join('; ')
+    const failed = `Failed runs (left out of the medians): ${list}.`
+    noise = noise === '' ? failed : `${noise}\n\n${failed}`
+    console.log(`${failed}\n`)
+  }
 
   mkdirSync(resultsDir, { recursive: true })
   const stamp = date.toISOString().replace(/[:.]/g, '-')

@@ -4,10 +4,10 @@
 // into the same one would overwrite bytes still queued for the client. That happens when the
 // client is slow and the upstream sends small pieces: each write queues (under the high-water
 // mark, so reading goes on) while the next piece arrives.
-import { createHash } from 'node:crypto'
 import net from 'node:net'
 import t, { type Test } from 'tap'
 import { createGateway } from '../../src/index.js'
+import { pattern, sha256 } from '../helpers/bytes.js'
 import { leakCheck, trackGateway } from '../helpers/resources.js'
 
 // More than the kernel buffers on both sides of the client connection take (about 4 MiB here).
@@ -15,20 +15,8 @@ const BODY_SIZE = 12 * 1024 * 1024
 const PIECE = 4000
 const CRLF = Buffer.from('\r\n')
 
-function pseudoRandom(length: number): Buffer {
-  const out = Buffer.allocUnsafe(length)
-  let x = 0x9e3779b9
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
-
 async function relayToSlowClient(t: Test, chunked: boolean): Promise<void> {
-  const body = pseudoRandom(BODY_SIZE)
+  const body = pattern(BODY_SIZE, 0x9e3779b9)
   const upstream = net.createServer((socket) => {
     socket.once('data', () => {
       const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${BODY_SIZE}`
@@ -71,8 +59,7 @@ async function relayToSlowClient(t: Test, chunked: boolean): Promise<void> {
   t.match(received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/)
   const got = chunked ? dechunk(received.subarray(headEnd)) : received.subarray(headEnd)
   t.equal(got.length, BODY_SIZE, 'whole body')
-  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-  t.equal(sha(got), sha(body), 'same bytes')
+  t.equal(sha256(got), sha256(body), 'same bytes')
 }
 
 /** The data of a chunked body (framing already checked by the gateway; no extensions, no trailers). */

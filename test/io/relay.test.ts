@@ -4,12 +4,12 @@
 // timeouts) with the raw client and the scripted upstream.
 
 import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
 import t, { type Test } from 'tap'
 import { createGateway, type GatewayOptions } from '../../src/index.js'
 import { assertErrorResponse } from '../helpers/assertions.js'
+import { pattern, sha256 } from '../helpers/bytes.js'
 import { startGateway } from '../helpers/gateway.js'
 import { field, fieldValues, listField } from '../helpers/http-reader.js'
 import { httpRequest, readBody, startHttpUpstream } from '../helpers/http-upstream.js'
@@ -20,20 +20,7 @@ import { echo, end, gate, read, ScriptedUpstream, stall, write } from '../helper
 const GET = 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n'
 const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 
-/** Deterministic bytes (all 256 values, no short period): bodies are compared byte for byte. */
-function pattern(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+const sha = sha256
 
 function keepAliveAgent(t: Test): http.Agent {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })

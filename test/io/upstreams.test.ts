@@ -164,7 +164,7 @@ t.test('a Unix-socket upstream', async (t) => {
   await new Promise<void>((resolve) => server.listen(path, resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const g = await startGateway(t, `unix:${path}`)
-  t.same(await get(g.port), { status: 200, text: 'unix 127.0.0.1:' + g.port, proxyStatus: null })
+  t.same(await get(g.port), { status: 200, text: `unix 127.0.0.1:${g.port}`, proxyStatus: null })
 })
 
 let openssl = true

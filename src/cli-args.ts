@@ -1,7 +1,7 @@
 // Command-line flags: parsing and help text (the CLI itself is cli.ts).
 
 import { parseArgs } from 'node:util'
-import { DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
+import { DEFAULT_HEALTH, DEFAULT_LIMITS, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
 import { VERSION } from './version.js'
 
 interface Flag {
@@ -69,21 +69,21 @@ const FLAGS: Flag[] = [
   {
     name: 'max-header-bytes',
     type: 'string',
-    default: '16384',
+    default: `${DEFAULT_LIMITS.maxHeaderBytes}`,
     help: 'largest head, both ways',
     option: ['limits', 'maxHeaderBytes'],
   },
   {
     name: 'max-header-count',
     type: 'string',
-    default: '100',
+    default: `${DEFAULT_LIMITS.maxHeaderCount}`,
     help: 'most fields in a head',
     option: ['limits', 'maxHeaderCount'],
   },
   {
     name: 'max-url-bytes',
     type: 'string',
-    default: '8192',
+    default: `${DEFAULT_LIMITS.maxUrlBytes}`,
     help: 'longest request-target (414)',
     option: ['limits', 'maxUrlBytes'],
   },
@@ -104,15 +104,21 @@ const FLAGS: Flag[] = [
   {
     name: 'max-interim-responses',
     type: 'string',
-    default: '8',
+    default: `${DEFAULT_LIMITS.maxInterimResponses}`,
     help: '1xx responses before the final one',
     option: ['limits', 'maxInterimResponses'],
   },
-  { name: 'max-sockets', type: 'string', default: '256', help: 'upstream connections', option: ['pool', 'maxSockets'] },
+  {
+    name: 'max-sockets',
+    type: 'string',
+    default: `${DEFAULT_POOL.maxSockets}`,
+    help: 'upstream connections',
+    option: ['pool', 'maxSockets'],
+  },
   {
     name: 'max-idle',
     type: 'string',
-    default: '64',
+    default: `${DEFAULT_POOL.maxIdle}`,
     help: 'idle keep-alive upstream connections kept',
     option: ['pool', 'maxIdle'],
   },
@@ -125,21 +131,21 @@ const FLAGS: Flag[] = [
   {
     name: 'max-fails',
     type: 'string',
-    default: '1',
+    default: `${DEFAULT_HEALTH.maxFails}`,
     help: 'failures within --fail-window that mark a target down',
     option: ['health', 'maxFails'],
   },
   {
     name: 'fail-window',
     type: 'string',
-    default: '10000',
+    default: `${DEFAULT_HEALTH.failWindow}`,
     help: 'ms failures are counted over',
     option: ['health', 'failWindow'],
   },
   {
     name: 'fail-timeout',
     type: 'string',
-    default: '10000',
+    default: `${DEFAULT_HEALTH.failTimeout}`,
     help: 'ms a target stays down before one trial request',
     option: ['health', 'failTimeout'],
   },

@@ -51,7 +51,6 @@ export interface Gateway {
   handle(socket: net.Socket): void
   /** Stop accepting, let in-flight exchanges finish (bounded by timeouts.shutdown), close the pool. */
   close(): Promise<void>
-  /** Connection counts, for monitoring and tests. */
   /** Connection counts for monitoring: clients, upstream connections in all, and per target. */
   stats(): {
     clients: number

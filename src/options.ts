@@ -4,6 +4,7 @@
 import type { GatewayError } from './errors.js'
 import { isFieldValue, isToken } from './h1/grammar.js'
 import type { RequestHead } from './h1/head.js'
+import { DEFAULT_LIMITS as PARSER_LIMITS } from './h1/validator.js'
 
 export interface Timeouts {
   /** Connecting to the upstream (ms): UPSTREAM_CONNECT_TIMEOUT, 504. */
@@ -153,6 +154,15 @@ export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
   shutdown: 10_000,
 }
 
+/** Defaults of `limits`, `pool` and `health` (the CLI's --help shows the same). */
+export const DEFAULT_LIMITS = {
+  ...PARSER_LIMITS,
+  maxRequestBodyBytes: Number.MAX_SAFE_INTEGER,
+  maxConnections: Number.MAX_SAFE_INTEGER,
+}
+export const DEFAULT_POOL = { maxSockets: 256, maxIdle: 64 }
+export const DEFAULT_HEALTH = { maxFails: 1, failWindow: 10_000, failTimeout: 10_000 }
+
 function fail(option: string, message: string): never {
   throw new TypeError(`strictgate: option "${option}" ${message}`)
 }
@@ -280,9 +290,9 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   const h = checkObject(top.health, 'health')
   checkKeys(h, ['maxFails', 'failWindow', 'failTimeout'], 'health')
   const health = {
-    maxFails: positiveInt(h.maxFails, 'health.maxFails', 1),
-    failWindow: positiveInt(h.failWindow, 'health.failWindow', 10_000),
-    failTimeout: positiveInt(h.failTimeout, 'health.failTimeout', 10_000),
+    maxFails: positiveInt(h.maxFails, 'health.maxFails', DEFAULT_HEALTH.maxFails),
+    failWindow: positiveInt(h.failWindow, 'health.failWindow', DEFAULT_HEALTH.failWindow),
+    failTimeout: positiveInt(h.failTimeout, 'health.failTimeout', DEFAULT_HEALTH.failTimeout),
   }
   let retries = targets.length - 1
   if (top.retries !== undefined) {
@@ -300,25 +310,17 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   }
 
   const l = checkObject(top.limits, 'limits')
-  checkKeys(
-    l,
-    ['maxHeaderBytes', 'maxHeaderCount', 'maxUrlBytes', 'maxRequestBodyBytes', 'maxConnections', 'maxInterimResponses'],
-    'limits',
-  )
-  const limits = {
-    maxHeaderBytes: positiveInt(l.maxHeaderBytes, 'limits.maxHeaderBytes', 16_384),
-    maxHeaderCount: positiveInt(l.maxHeaderCount, 'limits.maxHeaderCount', 100),
-    maxUrlBytes: positiveInt(l.maxUrlBytes, 'limits.maxUrlBytes', 8_192),
-    maxRequestBodyBytes: positiveInt(l.maxRequestBodyBytes, 'limits.maxRequestBodyBytes', Number.MAX_SAFE_INTEGER),
-    maxConnections: positiveInt(l.maxConnections, 'limits.maxConnections', Number.MAX_SAFE_INTEGER),
-    maxInterimResponses: positiveInt(l.maxInterimResponses, 'limits.maxInterimResponses', 8),
+  checkKeys(l, Object.keys(DEFAULT_LIMITS), 'limits')
+  const limits = { ...DEFAULT_LIMITS }
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {
+    limits[key] = positiveInt(l[key], `limits.${key}`, DEFAULT_LIMITS[key])
   }
 
   const p = checkObject(top.pool, 'pool')
   checkKeys(p, ['maxSockets', 'maxIdle'], 'pool')
   const pool = {
-    maxSockets: positiveInt(p.maxSockets, 'pool.maxSockets', 256),
-    maxIdle: positiveInt(p.maxIdle, 'pool.maxIdle', 64),
+    maxSockets: positiveInt(p.maxSockets, 'pool.maxSockets', DEFAULT_POOL.maxSockets),
+    maxIdle: positiveInt(p.maxIdle, 'pool.maxIdle', DEFAULT_POOL.maxIdle),
   }
 
   let via: string | null = '1.1 strictgate'

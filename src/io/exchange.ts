@@ -11,7 +11,7 @@ import type { GatewayContext } from './context.js'
 import { OutputArena } from './output-arena.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
 import type { Target } from './upstreams.js'
-import { WriteBatch } from './write-batch.js'
+import { WriteBatch, writeChunk } from './write-batch.js'
 
 export const enum ExchangeState {
   /** Waiting for an upstream connection. */
@@ -34,15 +34,14 @@ const enum OutFraming {
   Close = 3,
 }
 
-const CRLF = Buffer.from('\r\n')
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
+/** Memory for request heads, response heads and batches (output-arena.ts): settled after each write. */
+const arena = new OutputArena()
 /**
  * Response bytes for the client while the parser runs on an upstream read, written when it
  * returns (write-batch.ts). One for all exchanges: it is filled and written within one
  * synchronous onUpstreamData call, so it is always empty in between.
  */
-/** Memory for request heads, response heads and batches (output-arena.ts): settled after each write. */
-const arena = new OutputArena()
 const batch = new WriteBatch(arena.take)
 
 /** Write what `batch` gathered to the client; returns the write's result. */
@@ -162,9 +161,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     let ok: boolean
     if (this.requestChunked) {
       socket.cork()
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1')
-      socket.write(chunk)
-      ok = socket.write(CRLF)
+      ok = writeChunk(socket, chunk)
       socket.uncork()
     } else {
       ok = socket.write(chunk)
@@ -285,21 +282,19 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     // What the parser's events gave for the client, in one write (before a failure is handled:
     // an interim response goes out before a 502, a relayed head and body before an abort).
     if (!writeBatch(client) && this.state === ExchangeState.Relaying) this.clientFull()
+    // The parser's events may have moved the state on.
+    const after = this.state as ExchangeState
     if (n < 0) {
       const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
-      if (this.state === ExchangeState.Done) {
+      if (after === ExchangeState.Done) {
         // B5: the response stands; the extra bytes go away with the connection.
         this.report(new GatewayError(failure.code, failure.reason, { offset: failure.offset, status: this.status }))
         conn.destroy()
         this.afterComplete()
-        return client.writing
+      } else {
+        this.fail(failure.code, failure.reason, failure.offset)
       }
-      this.fail(failure.code, failure.reason, failure.offset)
-      return client.writing
-    }
-    // The parser's events may have moved the state on.
-    const after = this.state as ExchangeState
-    if (after === ExchangeState.Tunnel) {
+    } else if (after === ExchangeState.Tunnel) {
       if (n < chunk.length) client.write(chunk.subarray(n))
     } else if (after === ExchangeState.Done) {
       this.afterComplete()
@@ -395,20 +390,20 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     const client = this.client
     if (head.interim) {
       // 1xx are relayed to HTTP/1.1 clients only (RULES.md F8). The final head may follow.
-      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.via(), arena.take), false)
+      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.ctx.viaField, arena.take), false)
       return
     }
     this.clearResponseTimer()
     this.status = head.status
     ;(this.target as Target).succeeded()
     if (head.upgrade !== null) {
-      this.send(serializeResponseHead(head, `${this.via()}Connection: upgrade\r\n`, arena.take), false)
+      this.send(serializeResponseHead(head, `${this.ctx.viaField}Connection: upgrade\r\n`, arena.take), false)
       this.state = ExchangeState.Tunnel
       client.startTunnel(this, (this.conn as UpstreamConnection).socket)
       this.publishExchange()
       return
     }
-    let extra = this.via()
+    let extra = this.ctx.viaField
     const http10 = this.request.minorVersion === 0
     const framing = head.framing
     // Say so when the connection will close after this response (the client asked, its request
@@ -548,10 +543,6 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   private upstreamTimeout(ms: number): void {
     if (this.parsing) this.deferredTimeout = ms
     else (this.conn as UpstreamConnection).setSocketTimeout(ms)
-  }
-
-  private via(): string {
-    return this.ctx.viaField
   }
 
   private contentLengthOf(head: ResponseHead): string {

@@ -56,7 +56,8 @@ export class Target {
 
   succeeded(): void {
     this.health = Health.Up
-    this.recentFailures.length = 0
+    // (Per response: truncate only when there is something to drop.)
+    if (this.recentFailures.length > 0) this.recentFailures.length = 0
   }
 
   failed(now: number, health: ResolvedOptions['health'], single: boolean): void {

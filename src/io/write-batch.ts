@@ -100,13 +100,7 @@ export class WriteBatch {
           continue
         }
         if (i > runStart) ok = sink.write(this.copy(runStart, i, runBytes))
-        if (flags[i] === 1) {
-          sink.write(sizeLine(piece.length))
-          sink.write(piece)
-          ok = sink.write(CRLF)
-        } else {
-          ok = sink.write(piece)
-        }
+        ok = flags[i] === 1 ? writeChunk(sink, piece) : sink.write(piece)
         runStart = i + 1
         runBytes = 0
       }
@@ -141,7 +135,12 @@ export class WriteBatch {
   }
 }
 
-/** `length` in hex, CRLF: the line before a chunk's data. */
-function sizeLine(length: number): Buffer {
-  return Buffer.from(`${length.toString(16)}\r\n`, 'latin1')
+/**
+ * `data` as one chunk of a chunked body, without copying it: size line, data, CRLF, as three
+ * writes (the caller corks). Returns the last write's result.
+ */
+export function writeChunk(sink: BatchSink, data: Buffer): boolean {
+  sink.write(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'))
+  sink.write(data)
+  return sink.write(CRLF)
 }

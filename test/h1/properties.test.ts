@@ -20,17 +20,10 @@ import {
   validRequests,
   validResponse,
 } from '../helpers/http-arbitraries.js'
+import { numRuns } from '../helpers/runs.js'
 import { bodyOf, completions, cut, headsOf, type Outcome, parseRequests, parseResponse } from '../helpers/split.js'
 
-function runsFrom(env: string | undefined): number {
-  if (env === undefined || env === '') return 200
-  const n = Number(env)
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`FC_NUM_RUNS must be a positive integer, got ${JSON.stringify(env)}`)
-  return n
-}
-
-const NUM_RUNS = runsFrom(process.env.FC_NUM_RUNS)
+const NUM_RUNS = numRuns(200)
 const DIFFERENTIAL_RUNS = Math.max(1, Math.round(NUM_RUNS / 4))
 
 const noUpgrade = (method: string) => ({ method, upgrade: [] })

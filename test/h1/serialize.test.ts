@@ -1,6 +1,8 @@
 // The request head sent upstream: always an HTTP/1.1 request line in origin-form (or `*`), the
-// end-to-end fields as received, then what the gateway adds. Checked for generated valid
-// requests of every form and both versions, against a request line built here independently.
+// end-to-end fields as received, then what the gateway adds. For generated valid requests of
+// every form and both versions, the property checks the request line (against one built here
+// independently), the Host that absolute-form brings and the added fields at the end; the
+// examples check whole heads byte for byte (the fields in between: test/io/relay.test.ts).
 import fc from 'fast-check'
 import t from 'tap'
 import type { RequestHead, ResponseHead } from '../../src/h1/head.js'
@@ -8,8 +10,9 @@ import { RequestParser } from '../../src/h1/request-parser.js'
 import { ResponseParser } from '../../src/h1/response-parser.js'
 import { serializeRequestHead, serializeResponseHead } from '../../src/h1/serialize.js'
 import { validRequest } from '../helpers/http-arbitraries.js'
+import { numRuns } from '../helpers/runs.js'
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 200)
+const NUM_RUNS = numRuns(200)
 
 function parseHead(raw: string): RequestHead {
   let head: RequestHead | null = null

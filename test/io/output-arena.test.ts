@@ -3,8 +3,9 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { OutputArena } from '../../src/io/output-arena.js'
+import { numRuns } from '../helpers/runs.js'
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 200)
+const NUM_RUNS = numRuns(200)
 
 t.test('settled memory is reused; memory a pending write holds is never handed out again', (t) => {
   fc.assert(

@@ -35,15 +35,9 @@ import {
 } from '../helpers/http-reader.js'
 import { RawClient } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
+import { numRuns } from '../helpers/runs.js'
 
-const NUM_RUNS = (() => {
-  const env = process.env.FC_NUM_RUNS
-  if (env === undefined || env === '') return 100
-  const n = Number(env)
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`FC_NUM_RUNS must be a positive integer, got ${JSON.stringify(env)}`)
-  return n
-})()
+const NUM_RUNS = numRuns(100)
 
 const CASE = 'X-Strictgate-Case' // longer than any generated field name: never collides
 

@@ -1,14 +1,16 @@
-// Regression guard (and the same for the output memory, output-arena.ts): upstream bytes are read into a reused per-connection buffer (net.Socket
-// `onread`), and body slices go to the client as views of it. A client write that does not
+// Regression guard: upstream bytes are read into a reused per-connection buffer (net.Socket
+// `onread`), and body slices go to the client as views of it (small chunks, framed, as copies in
+// the reused output memory of output-arena.ts). A client write that does not
 // complete at once still refers to that memory, so the next read must go to a new buffer; reading
 // into the same one would overwrite bytes still queued for the client. That happens when the
 // client is slow and the upstream sends small pieces: each write queues (under the high-water
 // mark, so reading goes on) while the next piece arrives.
 import net from 'node:net'
 import t, { type Test } from 'tap'
-import { createGateway } from '../../src/index.js'
 import { pattern, sha256 } from '../helpers/bytes.js'
-import { leakCheck, trackGateway } from '../helpers/resources.js'
+import { startGateway } from '../helpers/gateway.js'
+import { readMessage } from '../helpers/http-reader.js'
+import { leakCheck } from '../helpers/resources.js'
 
 // More than the kernel buffers on both sides of the client connection take (about 4 MiB here).
 const BODY_SIZE = 12 * 1024 * 1024
@@ -40,9 +42,7 @@ async function relayToSlowClient(t: Test, chunked: boolean): Promise<void> {
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
   t.teardown(() => upstream.close())
   const { port: upstreamPort } = upstream.address() as net.AddressInfo
-  const gw = createGateway({ upstream: `http://127.0.0.1:${upstreamPort}` })
-  t.teardown(trackGateway(gw, `slow-client gateway (${chunked ? 'chunked' : 'Content-Length'})`))
-  const { port } = await gw.listen({ port: 0, host: '127.0.0.1' })
+  const { port, codes } = await startGateway(t, `http://127.0.0.1:${upstreamPort}`)
 
   const received = await new Promise<Buffer>((resolve, reject) => {
     const client = net.connect({ port, host: '127.0.0.1' })
@@ -55,24 +55,15 @@ async function relayToSlowClient(t: Test, chunked: boolean): Promise<void> {
     client.on('data', (c: Buffer) => chunks.push(c))
     client.on('end', () => resolve(Buffer.concat(chunks)))
   })
-  const headEnd = received.indexOf('\r\n\r\n') + 4
-  t.match(received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/)
-  const got = chunked ? dechunk(received.subarray(headEnd)) : received.subarray(headEnd)
-  t.equal(got.length, BODY_SIZE, 'whole body')
-  t.equal(sha256(got), sha256(body), 'same bytes')
-}
-
-/** The data of a chunked body (framing already checked by the gateway; no extensions, no trailers). */
-function dechunk(raw: Buffer): Buffer {
-  const out: Buffer[] = []
-  let pos = 0
-  for (;;) {
-    const eol = raw.indexOf(CRLF, pos)
-    const size = Number.parseInt(raw.toString('latin1', pos, eol), 16)
-    if (size === 0) return Buffer.concat(out)
-    out.push(raw.subarray(eol + 2, eol + 2 + size))
-    pos = eol + 2 + size + 2
-  }
+  const read = readMessage(received, 0, { response: true, eof: true })
+  t.ok(read !== null && read.end === received.length, 'one response, nothing after it')
+  const message = read?.message
+  t.equal(message?.status, 200)
+  t.equal(message?.framing, chunked ? 'chunked' : 'length')
+  t.ok(message?.complete, 'complete')
+  t.equal(message?.body.length, BODY_SIZE, 'whole body')
+  t.equal(sha256(message?.body ?? Buffer.alloc(0)), sha256(body), 'same bytes')
+  t.same(codes(), [], 'no errors')
 }
 
 t.test('a Content-Length body relayed to a slow client in small pieces arrives byte for byte', (t) =>

@@ -20,8 +20,6 @@ import { echo, end, gate, read, ScriptedUpstream, stall, write } from '../helper
 const GET = 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n'
 const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 
-const sha = sha256
-
 function keepAliveAgent(t: Test): http.Agent {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
   t.teardown(() => agent.destroy())
@@ -152,7 +150,7 @@ t.test('an IPv6 upstream ([::1]); an HTTP/1.0 request without Host gets the upst
 async function echoUpstream(t: Test) {
   return startHttpUpstream(t, async (req, res) => {
     const body = await readBody(req)
-    res.setHeader('X-Request-Sha', sha(body))
+    res.setHeader('X-Request-Sha', sha256(body))
     res.setHeader('X-Request-Framing', req.headers['transfer-encoding'] ?? `length ${req.headers['content-length']}`)
     if (req.url === '/chunked') {
       // Several writes without Content-Length: node:http frames them as chunked.
@@ -178,17 +176,17 @@ t.test('node:http keep-alive agent: 1 MiB both ways byte-identical, CL and chunk
       body,
     )
     t.equal(a.status, 200)
-    t.equal(a.headers['x-request-sha'], sha(body), `${path}: CL request body arrived intact`)
+    t.equal(a.headers['x-request-sha'], sha256(body), `${path}: CL request body arrived intact`)
     t.equal(a.headers['x-request-framing'], `length ${body.length}`)
-    t.equal(sha(a.body), sha(body), `${path}: response body intact`)
+    t.equal(sha256(a.body), sha256(body), `${path}: response body intact`)
     t.equal(a.headers['transfer-encoding'], path === '/chunked' ? 'chunked' : undefined)
     ports.add(a.localPort)
     // Chunked request body (several writes, no Content-Length).
     const pieces = [body.subarray(0, 1), body.subarray(1, 300_000), body.subarray(300_000)]
     const b = await httpRequest({ port: g.port, agent, method: 'PUT', path }, pieces)
-    t.equal(b.headers['x-request-sha'], sha(body), `${path}: chunked request body arrived intact`)
+    t.equal(b.headers['x-request-sha'], sha256(body), `${path}: chunked request body arrived intact`)
     t.equal(b.headers['x-request-framing'], 'chunked')
-    t.equal(sha(b.body), sha(body), `${path}: response body intact`)
+    t.equal(sha256(b.body), sha256(body), `${path}: response body intact`)
     ports.add(b.localPort)
   }
   t.equal(ports.size, 1, 'all four exchanges on one kept-alive client connection')
@@ -206,9 +204,9 @@ t.test('fetch: 1 MiB both ways byte-identical', async (t) => {
       signal: AbortSignal.timeout(WAIT_MS),
     })
     t.equal(res.status, 200)
-    t.equal(res.headers.get('x-request-sha'), sha(body))
+    t.equal(res.headers.get('x-request-sha'), sha256(body))
     t.equal(res.headers.get('via'), '1.1 strictgate')
-    t.equal(sha(Buffer.from(await res.arrayBuffer())), sha(body), `${path}: response body intact`)
+    t.equal(sha256(Buffer.from(await res.arrayBuffer())), sha256(body), `${path}: response body intact`)
   }
   // A streamed (chunked) request body.
   const stream = new ReadableStream<Uint8Array>({
@@ -224,8 +222,8 @@ t.test('fetch: 1 MiB both ways byte-identical', async (t) => {
     signal: AbortSignal.timeout(WAIT_MS),
   } as RequestInit)
   t.equal(res.headers.get('x-request-framing'), 'chunked')
-  t.equal(res.headers.get('x-request-sha'), sha(body))
-  t.equal(sha(Buffer.from(await res.arrayBuffer())), sha(body))
+  t.equal(res.headers.get('x-request-sha'), sha256(body))
+  t.equal(sha256(Buffer.from(await res.arrayBuffer())), sha256(body))
   t.same(g.codes(), [])
 })
 
@@ -258,7 +256,7 @@ t.test('curl: GET, 1 MiB POST, HEAD and keep-alive through the gateway', async (
   const body = pattern(1 << 20, 13)
   const url = `http://127.0.0.1:${g.port}`
   const { stdout } = await curl(['--data-binary', '@-', `${url}/chunked`], body)
-  t.equal(sha(stdout), sha(body), 'chunked response body intact')
+  t.equal(sha256(stdout), sha256(body), 'chunked response body intact')
   const head = await curl(['--head', `${url}/length`])
   t.match(head.stdout.toString(), /^HTTP\/1\.1 200 OK\r\n/)
   t.match(head.stdout.toString(), /\r\nVia: 1\.1 strictgate\r\n/i)

@@ -4,8 +4,9 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { type BatchSink, COPY_MAX, WriteBatch } from '../../src/io/write-batch.js'
+import { numRuns } from '../helpers/runs.js'
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 200)
+const NUM_RUNS = numRuns(200)
 
 class RecordingSink implements BatchSink {
   writes: Buffer[] = []

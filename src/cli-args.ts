@@ -1,7 +1,8 @@
 // Command-line flags: parsing and help text (the CLI itself is cli.ts).
 
 import { parseArgs } from 'node:util'
-import { DEFAULT_HEALTH, DEFAULT_LIMITS, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
+import { DEFAULT_LIMITS } from './h1/limits.js'
+import { DEFAULT_HEALTH, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
 import { VERSION } from './version.js'
 
 interface Flag {

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'UPSTREAM_HEADERS_TOO_LARGE',
   'UPSTREAM_INVALID_CONTENT_LENGTH',
   'UPSTREAM_INVALID_FRAMING',
+  'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING',
   'UPSTREAM_INVALID_UPGRADE',
   'UPSTREAM_INVALID_CHUNK',
   'UPSTREAM_TRUNCATED_BODY',
@@ -39,6 +40,7 @@ export const ERROR_CODES = [
   'CLIENT_ABORTED',
   // The gateway itself
   'GATEWAY_CONNECTION_LIMIT',
+  'GATEWAY_SOCKET_ERROR',
   'GATEWAY_INTERNAL_ERROR',
 ] as const
 
@@ -71,8 +73,6 @@ interface CodeInfo {
   status: number
   proxyStatus: ProxyStatusType
   source: ErrorSource
-  /** A warning leaves the response standing (RULES.md B5). */
-  warning?: true
 }
 
 // The single table. `status` is what the gateway answers when it can still answer; a failure
@@ -89,10 +89,16 @@ const INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   },
   UPSTREAM_INVALID_CONTENT_LENGTH: { status: 502, proxyStatus: 'http_protocol_error', source: 'upstream' },
   UPSTREAM_INVALID_FRAMING: { status: 502, proxyStatus: 'http_protocol_error', source: 'upstream' },
+  UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING: {
+    status: 502,
+    proxyStatus: 'http_response_transfer_coding',
+    source: 'upstream',
+  },
   UPSTREAM_INVALID_UPGRADE: { status: 502, proxyStatus: 'http_upgrade_failed', source: 'upstream' },
   UPSTREAM_INVALID_CHUNK: { status: 502, proxyStatus: 'http_protocol_error', source: 'upstream' },
   UPSTREAM_TRUNCATED_BODY: { status: 502, proxyStatus: 'http_response_incomplete', source: 'upstream' },
-  UPSTREAM_EXTRA_DATA: { status: 502, proxyStatus: 'http_protocol_error', source: 'upstream', warning: true },
+  // A warning: the response stands, the connection is dropped (RULES.md B5).
+  UPSTREAM_EXTRA_DATA: { status: 502, proxyStatus: 'http_protocol_error', source: 'upstream' },
   UPSTREAM_CONNECT_REFUSED: { status: 502, proxyStatus: 'connection_refused', source: 'upstream' },
   UPSTREAM_DNS_ERROR: { status: 502, proxyStatus: 'dns_error', source: 'upstream' },
   UPSTREAM_UNREACHABLE: { status: 502, proxyStatus: 'destination_unavailable', source: 'upstream' },
@@ -115,6 +121,9 @@ const INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   CLIENT_TIMEOUT: { status: 408, proxyStatus: 'http_request_error', source: 'client' },
   CLIENT_ABORTED: { status: 0, proxyStatus: 'http_request_error', source: 'client' },
   GATEWAY_CONNECTION_LIMIT: { status: 503, proxyStatus: 'connection_limit_reached', source: 'gateway' },
+  // The gateway could not open a socket (EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL...): its own
+  // resources failed, not the upstream.
+  GATEWAY_SOCKET_ERROR: { status: 502, proxyStatus: 'proxy_internal_error', source: 'gateway' },
   GATEWAY_INTERNAL_ERROR: { status: 502, proxyStatus: 'proxy_internal_error', source: 'gateway' },
 }
 
@@ -128,10 +137,6 @@ export function proxyStatusFor(code: ErrorCode): ProxyStatusType {
 
 export function sourceFor(code: ErrorCode): ErrorSource {
   return INFO[code].source
-}
-
-export function isWarning(code: ErrorCode): boolean {
-  return INFO[code].warning === true
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

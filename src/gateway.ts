@@ -5,11 +5,11 @@ import diagnostics from 'node:diagnostics_channel'
 import net from 'node:net'
 import { GatewayError } from './errors.js'
 import type { RequestHead } from './h1/head.js'
-import type { RequestLimits } from './h1/request-parser.js'
-import { errorResponse } from './h1/serialize.js'
 import { ClientConnection } from './io/client-connection.js'
-import type { GatewayContext } from './io/context.js'
-import { type TargetStats, Upstreams } from './io/upstreams.js'
+import type { ClientHandle, GatewayContext } from './io/context.js'
+import { OutputArena } from './io/output-arena.js'
+import { type TargetStats, Targets } from './io/targets.js'
+import { WriteBatch } from './io/write-batch.js'
 import {
   checkErrorResponse,
   type ErrorResponse,
@@ -61,25 +61,21 @@ export interface Gateway {
 
 class GatewayImpl implements Gateway, GatewayContext {
   readonly options: ResolvedOptions
-  readonly upstreams: Upstreams
-  readonly requestLimits: RequestLimits
+  readonly targets: Targets
   readonly viaField: string
-  private readonly clients = new Set<ClientConnection>()
+  readonly arena = new OutputArena()
+  readonly batch = new WriteBatch(this.arena.take)
+  /** Connections being served (what limits.maxConnections counts). */
+  private readonly clients = new Set<ClientHandle>()
+  /** Connections refused at the limit, closing (see ClientConnection). */
+  private readonly refused = new Set<ClientHandle>()
   private readonly servers: net.Server[] = []
   private closing: Promise<void> | null = null
   private whenIdle: (() => void) | null = null
 
   constructor(options: ResolvedOptions) {
     this.options = options
-    const { limits } = options
-    const parserLimits = {
-      maxHeaderBytes: limits.maxHeaderBytes,
-      maxHeaderCount: limits.maxHeaderCount,
-      maxUrlBytes: limits.maxUrlBytes,
-      maxInterimResponses: limits.maxInterimResponses,
-    }
-    this.requestLimits = { ...parserLimits, maxRequestBodyBytes: limits.maxRequestBodyBytes }
-    this.upstreams = new Upstreams(options, parserLimits)
+    this.targets = new Targets(options)
     this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`
   }
 
@@ -91,8 +87,9 @@ class GatewayImpl implements Gateway, GatewayContext {
       server.once('error', reject)
       server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog }, () => {
         server.off('error', reject)
-        // After listening, a server error (EMFILE on accept...) must not crash the process.
-        server.on('error', () => {})
+        // After listening, a server error (EMFILE on accept...) must not crash the process: it is
+        // the gateway's own failure, reported like any other.
+        server.on('error', this.onServerError)
         resolve(server.address() as net.AddressInfo)
       })
     })
@@ -103,21 +100,20 @@ class GatewayImpl implements Gateway, GatewayContext {
     socket.on('error', () => {})
     if (this.closing !== null || this.clients.size >= this.options.limits.maxConnections) {
       const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
-      this.report(err, undefined, socket.remoteAddress)
-      socket.end(errorResponse('GATEWAY_CONNECTION_LIMIT', true))
-      // Read and discard until the client's FIN, so the socket closes as soon as the client does
-      // (left unread, a request the client sent hid its FIN, and every refused socket held a
-      // descriptor for the full second: a flood beyond the limit piled them up).
-      socket.resume()
-      socket.setTimeout(1_000, () => socket.destroy())
+      this.refused.add(new ClientConnection(this, socket, err))
       return
     }
     this.clients.add(new ClientConnection(this, socket))
   }
 
-  connectionClosed(conn: ClientConnection): void {
+  connectionClosed(conn: ClientHandle): void {
+    if (this.refused.delete(conn)) return
     this.clients.delete(conn)
     if (this.clients.size === 0 && this.whenIdle !== null) this.whenIdle()
+  }
+
+  private readonly onServerError = (cause: Error): void => {
+    this.report(new GatewayError('GATEWAY_SOCKET_ERROR', `listener: ${cause.message}`, { cause }), undefined)
   }
 
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined {
@@ -146,7 +142,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   stats(): ReturnType<Gateway['stats']> {
-    const { targets, ...upstream } = this.upstreams.stats()
+    const { targets, ...upstream } = this.targets.stats()
     return { clients: this.clients.size, upstream, targets }
   }
 
@@ -157,6 +153,7 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   private async shutdown(): Promise<void> {
     const closed = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
+    for (const conn of this.refused) conn.destroy()
     for (const client of this.clients) client.shutdown()
     if (this.clients.size > 0) {
       await new Promise<void>((resolve) => {
@@ -171,7 +168,7 @@ class GatewayImpl implements Gateway, GatewayContext {
         }
       })
     }
-    this.upstreams.close()
+    this.targets.close()
     await Promise.all(closed)
   }
 }

@@ -16,6 +16,7 @@ export {
   type Gateway,
   type ListenOptions,
 } from './gateway.js'
+export type { RequestContext } from './h1/check-head.js'
 export {
   type Framing,
   fieldName,
@@ -26,9 +27,9 @@ export {
   reasonPhrase,
   type Trailer,
 } from './h1/head.js'
+export { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
 export { type RequestEvents, RequestParser } from './h1/request-parser.js'
 export { type ResponseEvents, ResponseParser } from './h1/response-parser.js'
-export { DEFAULT_LIMITS, type Limits, type RequestContext } from './h1/validator.js'
 export type {
   ErrorResponse,
   GatewayLimits,

@@ -4,7 +4,7 @@
 import type { GatewayError } from './errors.js'
 import { isFieldValue, isToken } from './h1/grammar.js'
 import type { RequestHead } from './h1/head.js'
-import { DEFAULT_LIMITS as PARSER_LIMITS } from './h1/validator.js'
+import { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
 
 export interface Timeouts {
   /** Connecting to the upstream (ms): UPSTREAM_CONNECT_TIMEOUT, 504. */
@@ -131,14 +131,7 @@ export interface ResolvedOptions {
   retries: number
   route: ((request: RequestHead) => string | string[] | undefined) | null
   timeouts: Required<Timeouts>
-  limits: {
-    maxHeaderBytes: number
-    maxHeaderCount: number
-    maxUrlBytes: number
-    maxRequestBodyBytes: number
-    maxConnections: number
-    maxInterimResponses: number
-  }
+  limits: Limits
   pool: Required<PoolOptions>
   via: string | null
   xForwarded: boolean
@@ -154,12 +147,7 @@ export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
   shutdown: 10_000,
 }
 
-/** Defaults of `limits`, `pool` and `health` (the CLI's --help shows the same). */
-export const DEFAULT_LIMITS = {
-  ...PARSER_LIMITS,
-  maxRequestBodyBytes: Number.MAX_SAFE_INTEGER,
-  maxConnections: Number.MAX_SAFE_INTEGER,
-}
+/** Defaults of `pool` and `health` (of `limits`: h1/limits.ts); the CLI's --help shows them. */
 export const DEFAULT_POOL = { maxSockets: 256, maxIdle: 64 }
 export const DEFAULT_HEALTH = { maxFails: 1, failWindow: 10_000, failTimeout: 10_000 }
 
@@ -311,8 +299,8 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
 
   const l = checkObject(top.limits, 'limits')
   checkKeys(l, Object.keys(DEFAULT_LIMITS), 'limits')
-  const limits = { ...DEFAULT_LIMITS }
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof typeof DEFAULT_LIMITS)[]) {
+  const limits: { -readonly [K in keyof Limits]: number } = { ...DEFAULT_LIMITS }
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     limits[key] = positiveInt(l[key], `limits.${key}`, DEFAULT_LIMITS[key])
   }
 

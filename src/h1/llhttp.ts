@@ -7,7 +7,7 @@
 
 import simdWasm from 'undici/lib/llhttp/llhttp_simd-wasm.js'
 import plainWasm from 'undici/lib/llhttp/llhttp-wasm.js'
-import type { ErrorCode } from '../errors.js'
+import { Violation } from './codes.js'
 
 /** llhttp's `llhttp_errno_t` values (llhttp 9, `constants.js` of undici 7). */
 export const Errno = {
@@ -56,37 +56,31 @@ export const enum Phase {
   Body = 1,
 }
 
-type Row = readonly [response: ErrorCode, request: ErrorCode]
-
-// The one table from llhttp's numeric errors to our codes, for a head and for a chunked body
-// (whose chunk lines and trailers are rules B1/B2). Callback errors never reach it: a callback
-// that fails records its own ParseFailure first.
-const HEAD_ERRORS: { readonly [errno: number]: Row } = {
-  [Errno.STRICT]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
-  [Errno.LF_EXPECTED]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
-  [Errno.CR_EXPECTED]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
-  [Errno.UNEXPECTED_SPACE]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
-  [Errno.INVALID_HEADER_TOKEN]: ['UPSTREAM_INVALID_HEADER', 'CLIENT_INVALID_HEADER'],
-  [Errno.UNEXPECTED_CONTENT_LENGTH]: ['UPSTREAM_INVALID_CONTENT_LENGTH', 'CLIENT_INVALID_FRAMING'],
-  [Errno.INVALID_CONTENT_LENGTH]: ['UPSTREAM_INVALID_CONTENT_LENGTH', 'CLIENT_INVALID_FRAMING'],
-  [Errno.INVALID_TRANSFER_ENCODING]: ['UPSTREAM_INVALID_FRAMING', 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING'],
-  [Errno.INVALID_METHOD]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_UNSUPPORTED_METHOD'],
-  [Errno.INVALID_URL]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_INVALID_REQUEST'],
-  [Errno.INVALID_CONSTANT]: ['UPSTREAM_INVALID_STATUS_LINE', 'CLIENT_INVALID_REQUEST'],
-  [Errno.INVALID_VERSION]: ['UPSTREAM_INVALID_VERSION', 'CLIENT_UNSUPPORTED_VERSION'],
-  [Errno.INVALID_STATUS]: ['UPSTREAM_INVALID_STATUS_CODE', 'CLIENT_INVALID_REQUEST'],
-  [Errno.INVALID_EOF_STATE]: ['UPSTREAM_CLOSED', 'CLIENT_ABORTED'],
-  [Errno.CLOSED_CONNECTION]: ['UPSTREAM_EXTRA_DATA', 'CLIENT_INVALID_REQUEST'],
+// The one table from llhttp's numeric errors to the rule broken, in a head; in a chunked body
+// (chunk lines and trailers: rules B1/B2) every error but end of input is a chunk error.
+// Callback errors never reach it: a callback that fails records its own ParseFailure first.
+const HEAD_ERRORS: { readonly [errno: number]: Violation } = {
+  [Errno.STRICT]: Violation.Field,
+  [Errno.LF_EXPECTED]: Violation.Field,
+  [Errno.CR_EXPECTED]: Violation.Field,
+  [Errno.UNEXPECTED_SPACE]: Violation.Field,
+  [Errno.INVALID_HEADER_TOKEN]: Violation.Field,
+  [Errno.UNEXPECTED_CONTENT_LENGTH]: Violation.ContentLength,
+  [Errno.INVALID_CONTENT_LENGTH]: Violation.ContentLength,
+  [Errno.INVALID_TRANSFER_ENCODING]: Violation.TransferCoding,
+  [Errno.INVALID_METHOD]: Violation.Method,
+  [Errno.INVALID_URL]: Violation.Target,
+  [Errno.INVALID_CONSTANT]: Violation.StartLine,
+  [Errno.INVALID_VERSION]: Violation.Version,
+  [Errno.INVALID_STATUS]: Violation.StatusCode,
+  [Errno.INVALID_EOF_STATE]: Violation.ClosedInHead,
+  [Errno.CLOSED_CONNECTION]: Violation.ExtraData,
 }
-const BODY_ERROR: Row = ['UPSTREAM_INVALID_CHUNK', 'CLIENT_INVALID_FRAMING']
-const BODY_EOF: Row = ['UPSTREAM_TRUNCATED_BODY', 'CLIENT_ABORTED']
-const INTERNAL: Row = ['GATEWAY_INTERNAL_ERROR', 'GATEWAY_INTERNAL_ERROR']
 
-export function errorCodeFor(errno: number, type: ParserType, phase: Phase): ErrorCode {
-  let row: Row | undefined
-  if (phase === Phase.Body) row = errno === Errno.INVALID_EOF_STATE ? BODY_EOF : BODY_ERROR
-  else row = HEAD_ERRORS[errno]
-  return (row ?? INTERNAL)[type === ParserType.Response ? 0 : 1]
+/** The rule an llhttp error breaks. */
+export function violationFor(errno: number, phase: Phase): Violation {
+  if (phase === Phase.Body) return errno === Errno.INVALID_EOF_STATE ? Violation.ClosedInBody : Violation.Chunk
+  return HEAD_ERRORS[errno] ?? Violation.Internal
 }
 
 /**
@@ -123,7 +117,6 @@ interface LlhttpExports {
   llhttp_resume_after_upgrade(ptr: number): void
   llhttp_get_error_pos(ptr: number): number
   llhttp_get_error_reason(ptr: number): number
-  llhttp_get_method(ptr: number): number
   llhttp_get_status_code(ptr: number): number
   llhttp_get_http_major(ptr: number): number
   llhttp_get_http_minor(ptr: number): number
@@ -131,6 +124,15 @@ interface LlhttpExports {
 
 /** Offset of `content_length` (uint64) in wasm32 `llhttp_t`: after 8 four-byte members. */
 const CONTENT_LENGTH_OFFSET = 32
+/**
+ * Offset of `flags` (uint16) in wasm32 `llhttp_t`: after content_length, five uint8 (type,
+ * method, http_major, http_minor, header_state), uint16 lenient_flags at 46, uint8 upgrade and
+ * finish (llhttp 9's llhttp.h).
+ */
+const FLAGS_OFFSET = 50
+/** llhttp's F_CONTENT_LENGTH and F_TRANSFER_ENCODING flags: the head had such a field. */
+const F_CONTENT_LENGTH = 0x20
+const F_TRANSFER_ENCODING = 0x200
 
 interface Wasm {
   exports: LlhttpExports
@@ -222,8 +224,6 @@ function getWasm(): Wasm {
 export class Llhttp {
   readonly ptr: number
   readonly callbacks: LlhttpCallbacks
-  /** Offset in the caller's Buffer of the first byte of the input in wasm memory. */
-  base = 0
   /** `base` minus the input's address in wasm memory: added to a callback's pointer. */
   delta = 0
   /**
@@ -285,7 +285,6 @@ export class Llhttp {
     if (current !== null) throw new Error('llhttp: nested execute')
     const w = this.w
     let errno: number
-    this.base = start
     this.delta = start - w.bufferPtr
     try {
       current = this
@@ -333,10 +332,6 @@ export class Llhttp {
     return errno
   }
 
-  get method(): number {
-    return this.w.exports.llhttp_get_method(this.ptr)
-  }
-
   /**
    * The bytes llhttp still expects in the current chunk (it keeps the chunk size in
    * `content_length`, which it has already reduced by the span being delivered). Used to hold
@@ -346,6 +341,20 @@ export class Llhttp {
     const u32 = this.w.u32
     const i = (this.ptr + CONTENT_LENGTH_OFFSET) >>> 2
     return u32[i + 1] * 0x1_0000_0000 + u32[i]
+  }
+
+  /**
+   * After `errno` from a head: whether llhttp failed because the head has both Content-Length
+   * and Transfer-Encoding (F2), which it reports as an error of whichever field came second.
+   */
+  lengthAndEncoding(errno: number): boolean {
+    const u8 = this.w.u8
+    const flags = u8[this.ptr + FLAGS_OFFSET] | (u8[this.ptr + FLAGS_OFFSET + 1] << 8)
+    if (errno === Errno.INVALID_TRANSFER_ENCODING) return (flags & F_CONTENT_LENGTH) !== 0
+    if (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) {
+      return (flags & F_TRANSFER_ENCODING) !== 0
+    }
+    return false
   }
 
   private errorReason(): string {

@@ -3,12 +3,30 @@
 // through llhttp (their chunk data not copied either: chunked-copy.ts), and the MessageState
 // transitions. Pure: bytes in, events out.
 
-import type { ErrorCode, ParseFailure } from '../errors.js'
+import type { ParseFailure } from '../errors.js'
 import { ChunkedCopy } from './chunked-copy.js'
+import { type CodeTable, Violation } from './codes.js'
 import { owsEnd, owsStart } from './grammar.js'
 import type { Framing, Head, Trailer } from './head.js'
-import { Errno, errorCodeFor, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span } from './llhttp.js'
-import { FAILED, HeadScanner, isForbiddenTrailer, type Limits, MessageState, NEED_MORE } from './validator.js'
+import type { Limits } from './limits.js'
+import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, violationFor } from './llhttp.js'
+import { FAILED, HeadScanner, NEED_MORE } from './scanner.js'
+import { isForbiddenTrailer } from './trailers.js'
+
+/** Where a message parser is: a message moves through these, and every byte fits one (or fails). */
+export const enum MessageState {
+  /** Status line or request line. */
+  StartLine = 0,
+  Fields = 1,
+  BodyLength = 2,
+  BodyChunked = 3,
+  BodyClose = 4,
+  Trailers = 5,
+  Complete = 6,
+  /** After a valid 101 (or an upgrade request): the bytes that follow are a tunnel. */
+  Upgraded = 7,
+  Failed = 8,
+}
 
 /** Events common to both directions. Called synchronously from `execute`, never from inside llhttp. */
 export interface BodyEvents {
@@ -38,7 +56,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
 
   protected readonly limits: Limits
   protected readonly scanner: HeadScanner
-  private readonly type: ParserType
+  /** The codes of this direction (codes.ts). */
+  protected readonly codes: CodeTable
   private readonly ll: Llhttp
   protected events: BodyEvents
 
@@ -70,11 +89,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private messageDone = false
   private readonly chunked = new ChunkedCopy()
 
-  constructor(type: ParserType, events: BodyEvents, limits: Limits) {
-    this.type = type
+  constructor(type: ParserType, codes: CodeTable, events: BodyEvents, limits: Limits) {
+    this.codes = codes
     this.events = events
     this.limits = limits
-    this.scanner = new HeadScanner(type === ParserType.Response, limits)
+    this.scanner = new HeadScanner(type === ParserType.Response, codes, limits)
     this.ll = new Llhttp(type, this)
   }
 
@@ -116,8 +135,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.scanner.reset()
   }
 
-  protected fail(code: ErrorCode, offset: number, reason: string): number {
-    this.failure = { code, offset, reason }
+  protected fail(violation: Violation, offset: number, reason: string): number {
+    this.failure = { code: this.codes[violation], offset, reason }
     this.state = MessageState.Failed
     return -1
   }
@@ -150,7 +169,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
       case MessageState.Trailers:
         return this.stepChunked(chunk, pos)
       default:
-        return this.fail('GATEWAY_INTERNAL_ERROR', this.offset, `no bytes expected in state ${this.state}`)
+        return this.fail(Violation.Internal, this.offset, `no bytes expected in state ${this.state}`)
     }
   }
 
@@ -172,7 +191,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
       const errno = this.executeHead(chunk, pos, stop)
       if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
       if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
-        return this.fail(this.headErrorCode(errno, ll.reason), ll.pos + this.spanBase, ll.reason)
+        const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
+        return this.fail(violation, ll.pos + this.spanBase, ll.reason)
       }
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
@@ -269,21 +289,6 @@ export abstract class MessageParser implements LlhttpCallbacks {
     return end
   }
 
-  /**
-   * llhttp reports CL+TE as a Content-Length error (TE first) or a Transfer-Encoding error (CL
-   * first); we name it by what it is (F2), which for a request is 400, not 501.
-   */
-  private headErrorCode(errno: number, reason: string): ErrorCode {
-    if (
-      ((errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) &&
-        reason.includes('Transfer-Encoding')) ||
-      (errno === Errno.INVALID_TRANSFER_ENCODING && reason.includes('Content-Length'))
-    ) {
-      return this.type === ParserType.Response ? 'UPSTREAM_INVALID_FRAMING' : 'CLIENT_INVALID_FRAMING'
-    }
-    return errorCodeFor(errno, this.type, Phase.Head)
-  }
-
   private stepChunked(chunk: Buffer, pos: number): number {
     this.bodySpansEnd = 0
     this.messageDone = false
@@ -305,7 +310,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
         // the limit and fails at the first byte past it, whatever the chunking.
         if (room > 0) this.events.onBody(chunk.subarray(spans[i], spans[i] + room))
         const at = this.offset + spans[i] + room - pos
-        return this.fail('CLIENT_BODY_TOO_LARGE', at, `request body larger than ${this.maxBodyBytes} bytes`)
+        return this.fail(Violation.BodyTooLarge, at, `request body larger than ${this.maxBodyBytes} bytes`)
       }
       this.bodyBytes += spans[i + 1] - spans[i]
       this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
@@ -324,21 +329,17 @@ export abstract class MessageParser implements LlhttpCallbacks {
       return ll.pos
     }
     if (errno === Errno.OK && badExt >= 0) {
-      return this.fail(
-        errorCodeFor(Errno.INVALID_CHUNK_SIZE, this.type, Phase.Body),
-        this.offset + badExt - pos,
-        'invalid chunk-ext',
-      )
+      return this.fail(Violation.Chunk, this.offset + badExt - pos, 'invalid chunk-ext')
     }
     if (errno === Errno.OK) {
       this.offset += chunk.length - pos
       return chunk.length
     }
-    return this.fail(errorCodeFor(errno, this.type, Phase.Body), this.offset + ll.pos - pos, ll.reason)
+    return this.fail(violationFor(errno, Phase.Body), this.offset + ll.pos - pos, ll.reason)
   }
 
   private checkTrailers(): ParseFailure | null {
-    const code = this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_INVALID_FRAMING'
+    const code = this.codes[Violation.Chunk]
     for (const t of this.trailers) {
       t[1] = t[1].replace(/^[ \t]+|[ \t]+$/g, '')
       if (isForbiddenTrailer(t[0].toLowerCase())) {
@@ -355,7 +356,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
   }
 
   /** End of input (FIN). A close-delimited body ends here; anything else unfinished is a failure. */
-  protected endOfInput(closedCode: ErrorCode, truncatedCode: ErrorCode): ParseFailure | null {
+  protected endOfInput(): ParseFailure | null {
     switch (this.state) {
       case MessageState.BodyClose:
         this.state = this.messageEnded()
@@ -368,13 +369,13 @@ export abstract class MessageParser implements LlhttpCallbacks {
       case MessageState.StartLine:
       case MessageState.Fields:
         this.fail(
-          closedCode,
+          Violation.ClosedInHead,
           this.offset,
           this.offset === 0 ? 'closed before any byte of the message' : 'closed before the head was complete',
         )
         return this.failure
       default:
-        this.fail(truncatedCode, this.offset, 'closed before the end of the body')
+        this.fail(Violation.ClosedInBody, this.offset, 'closed before the end of the body')
         return this.failure
     }
   }
@@ -387,7 +388,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
       // the chunking (the first span of a chunk always starts at its first data byte).
       if (this.ll.chunkRemaining() + (end - start) > Number.MAX_SAFE_INTEGER) {
         this.spanFailure = {
-          code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_INVALID_FRAMING',
+          code: this.codes[Violation.Chunk],
           offset: this.offset + start - this.chunkPos,
           reason: 'chunk size larger than 2^53-1',
         }
@@ -452,7 +453,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const over = this.trailerBytes - this.limits.maxHeaderBytes
     if (tooMany || over > 0) {
       this.spanFailure = {
-        code: this.type === ParserType.Response ? 'UPSTREAM_INVALID_CHUNK' : 'CLIENT_HEADERS_TOO_LARGE',
+        code: this.codes[Violation.TrailersTooLarge],
         offset: this.offset - this.chunkPos + (tooMany ? start : end - over),
         reason: 'trailer section too large',
       }

@@ -3,27 +3,24 @@
 // message completes, `execute` returns how far it read and the rest waits for the next call.
 
 import type { ParseFailure } from '../errors.js'
+import { checkRequestHead } from './check-head.js'
+import { REQUEST_CODES, Violation } from './codes.js'
 import type { Head, RequestHead } from './head.js'
+import { DEFAULT_LIMITS, type Limits } from './limits.js'
 import { ParserType } from './llhttp.js'
-import { type BodyEvents, MessageParser } from './message-parser.js'
-import { checkRequestHead, DEFAULT_LIMITS, type Limits, MessageState } from './validator.js'
+import { type BodyEvents, MessageParser, MessageState } from './message-parser.js'
 
 export interface RequestEvents extends BodyEvents {
   onHead(head: RequestHead): void
 }
 
-export interface RequestLimits extends Limits {
-  /** Largest request body accepted (Infinity: no limit). */
-  readonly maxRequestBodyBytes: number
-}
-
 export class RequestParser extends MessageParser {
   private readonly handler: RequestEvents
 
-  constructor(events: RequestEvents, limits: Limits & { maxRequestBodyBytes?: number } = DEFAULT_LIMITS) {
-    super(ParserType.Request, events, limits)
+  constructor(events: RequestEvents, limits: Limits = DEFAULT_LIMITS) {
+    super(ParserType.Request, REQUEST_CODES, events, limits)
     this.handler = events
-    this.maxBodyBytes = limits.maxRequestBodyBytes ?? Number.POSITIVE_INFINITY
+    this.maxBodyBytes = limits.maxRequestBodyBytes
   }
 
   /**
@@ -51,7 +48,7 @@ export class RequestParser extends MessageParser {
   /** The client closed its side. Between messages that is a clean end; otherwise CLIENT_ABORTED. */
   finish(): ParseFailure | null {
     if (this.state === MessageState.StartLine && this.offset === 0) return null
-    return this.endOfInput('CLIENT_ABORTED', 'CLIENT_ABORTED')
+    return this.endOfInput()
   }
 
   protected checkHead(raw: Buffer, fields: number[]): Head | ParseFailure {
@@ -59,7 +56,7 @@ export class RequestParser extends MessageParser {
     if ('code' in head) return head
     if (head.framing.kind === 'length' && head.framing.length > this.maxBodyBytes) {
       return {
-        code: 'CLIENT_BODY_TOO_LARGE',
+        code: this.codes[Violation.BodyTooLarge],
         offset: raw.length,
         reason: `Content-Length larger than ${this.maxBodyBytes}`,
       }

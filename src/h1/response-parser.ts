@@ -2,10 +2,12 @@
 // trailers, completion, or one ParseFailure. Knows which request it answers (HEAD, upgrade).
 
 import type { ParseFailure } from '../errors.js'
+import { checkResponseHead, type RequestContext } from './check-head.js'
+import { RESPONSE_CODES, Violation } from './codes.js'
 import type { Head, ResponseHead } from './head.js'
+import { DEFAULT_LIMITS, type Limits } from './limits.js'
 import { ParserType } from './llhttp.js'
-import { type BodyEvents, MessageParser } from './message-parser.js'
-import { checkResponseHead, DEFAULT_LIMITS, type Limits, MessageState, type RequestContext } from './validator.js'
+import { type BodyEvents, MessageParser, MessageState } from './message-parser.js'
 
 export interface ResponseEvents extends BodyEvents {
   /** Every head: interim 1xx (`head.interim`), 101 (`head.upgrade`) and the final one. */
@@ -18,12 +20,9 @@ export class ResponseParser extends MessageParser {
   private handler: ResponseEvents
   private request: RequestContext = GET
   private interimCount = 0
-  private final = false
-  /** Bytes received for the current exchange (any message, interim included). */
-  received = 0
 
   constructor(events: ResponseEvents, limits: Limits = DEFAULT_LIMITS) {
-    super(ParserType.Response, events, limits)
+    super(ParserType.Response, RESPONSE_CODES, events, limits)
     this.handler = events
   }
 
@@ -35,8 +34,6 @@ export class ResponseParser extends MessageParser {
     }
     this.request = request
     this.interimCount = 0
-    this.final = false
-    this.received = 0
     this.restart()
   }
 
@@ -47,10 +44,9 @@ export class ResponseParser extends MessageParser {
    */
   execute(chunk: Buffer): number {
     let pos = 0
-    this.received += chunk.length
     while (pos < chunk.length) {
       if (this.state === MessageState.Complete) {
-        return this.fail('UPSTREAM_EXTRA_DATA', this.offset, 'bytes after the end of the response')
+        return this.fail(Violation.ExtraData, this.offset, 'bytes after the end of the response')
       }
       if (this.state === MessageState.Upgraded) return pos
       if (this.state === MessageState.Failed) return -1
@@ -62,7 +58,7 @@ export class ResponseParser extends MessageParser {
 
   /** The upstream closed its side (FIN). */
   finish(): ParseFailure | null {
-    return this.endOfInput('UPSTREAM_CLOSED', 'UPSTREAM_TRUNCATED_BODY')
+    return this.endOfInput()
   }
 
   /**
@@ -74,16 +70,11 @@ export class ResponseParser extends MessageParser {
     if (this.state === MessageState.Failed) return this.failure
     const head = this.state === MessageState.StartLine || this.state === MessageState.Fields
     this.fail(
-      head ? 'UPSTREAM_CLOSED' : 'UPSTREAM_TRUNCATED_BODY',
+      head ? Violation.ClosedInHead : Violation.ClosedInBody,
       this.offset,
       head ? 'connection broke before the head was complete' : 'connection broke before the end of the body',
     )
     return this.failure
-  }
-
-  /** A final (non-1xx) head has been delivered. */
-  get finalHeadSeen(): boolean {
-    return this.final
   }
 
   protected checkHead(raw: Buffer, fields: number[]): Head | ParseFailure {
@@ -99,7 +90,6 @@ export class ResponseParser extends MessageParser {
       this.scanner.reset()
       return MessageState.StartLine
     }
-    this.final = true
     this.handler.onHead(head)
     if (head.upgrade !== null) return MessageState.Upgraded
     return this.bodyState(head.framing)

@@ -3,7 +3,7 @@
 // Canned error responses are built once per code and reused.
 
 import { type ErrorCode, proxyStatusFor, statusFor } from '../errors.js'
-import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead } from './head.js'
+import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead, type Trailer } from './head.js'
 
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade'])
 
@@ -132,6 +132,16 @@ export function serializeResponseHead(
   return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra, alloc)
 }
 
+/** The last chunk of a chunked body, with no trailer section. */
+export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1')
+
+/** The last chunk of a chunked body with `trailers` as its trailer section (RFC 9112 §7.1.2). */
+export function serializeTrailers(trailers: readonly Trailer[]): Buffer {
+  let t = '0\r\n'
+  for (const [name, value] of trailers) t += `${name}: ${value}\r\n`
+  return Buffer.from(`${t}\r\n`, 'latin1')
+}
+
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   408: 'Request Timeout',
@@ -181,6 +191,9 @@ export function errorResponse(code: ErrorCode, close: boolean): Buffer {
   return buf
 }
 
+/** Fields of an error response that a custom one cannot set. */
+const GATEWAY_FIELDS = new Set(['content-length', 'transfer-encoding', 'connection', 'proxy-status'])
+
 /** An error response customised by an onError hook (already validated). */
 export function customErrorResponse(
   code: ErrorCode,
@@ -195,24 +208,18 @@ export function customErrorResponse(
       : typeof custom.body === 'string'
         ? Buffer.from(custom.body)
         : custom.body
-  const fields: Record<string, string> = {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Cache-Control': 'no-store',
-    ...custom.headers,
+  // Defaults first, each replaced by a custom field of the same name in any case (names are
+  // case-insensitive: RFC 9110 §5.1); framing and connection management stay the gateway's.
+  const fields = new Map<string, [string, string]>([
+    ['content-type', ['Content-Type', 'text/plain; charset=utf-8']],
+    ['cache-control', ['Cache-Control', 'no-store']],
+  ])
+  for (const [name, value] of Object.entries(custom.headers ?? {})) {
+    const lower = name.toLowerCase()
+    if (!GATEWAY_FIELDS.has(lower)) fields.set(lower, [name, value])
   }
   let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`
-  for (const [name, value] of Object.entries(fields)) {
-    const lower = name.toLowerCase()
-    // Framing and connection management stay the gateway's.
-    if (
-      lower === 'content-length' ||
-      lower === 'transfer-encoding' ||
-      lower === 'connection' ||
-      lower === 'proxy-status'
-    )
-      continue
-    head += `${name}: ${value}\r\n`
-  }
+  for (const [name, value] of fields.values()) head += `${name}: ${value}\r\n`
   head += `Content-Length: ${body.length}\r\nProxy-Status: ${proxyStatus(code)}\r\n`
   if (close) head += 'Connection: close\r\n'
   head += '\r\n'

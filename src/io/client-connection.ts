@@ -1,14 +1,25 @@
 // One client socket: reads requests one at a time (pipelined ones wait their turn, so answers
-// go out in order), runs an Exchange per request, and owns the client side of every ending.
+// go out in order), runs an Exchange per request and is its client (ExchangeClient): it frames
+// and writes the response, and owns the client side of every ending.
 
 import type { Socket } from 'node:net'
 import { type ErrorCode, GatewayError, type ParseFailure } from '../errors.js'
-import type { RequestHead, Trailer } from '../h1/head.js'
+import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
+import { OutFraming, type ResponsePlan } from '../h1/plan.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
-import { customErrorResponse, errorResponse } from '../h1/serialize.js'
-import type { GatewayContext } from './context.js'
+import {
+  customErrorResponse,
+  errorResponse,
+  LAST_CHUNK,
+  serializeResponseHead,
+  serializeTrailers,
+} from '../h1/serialize.js'
+import type { ClientExchange, ExchangeClient } from './client.js'
+import type { ClientHandle, GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'
 import { Exchange } from './exchange.js'
+import { Tunnel } from './tunnel.js'
+import type { UpstreamConnection } from './upstream-connection.js'
 
 export const enum ClientState {
   /** Waiting for, or reading, a request head. */
@@ -32,32 +43,38 @@ const enum Timer {
   KeepAlive = 2,
 }
 
-export class ClientConnection implements RequestEvents {
+export class ClientConnection implements ClientHandle, ExchangeClient, RequestEvents {
   readonly socket: Socket
   state = ClientState.Head
   readonly remoteAddress: string
   readonly protocol: 'http' | 'https'
   private readonly ctx: GatewayContext
   private readonly parser: RequestParser
-  private exchange: Exchange | null = null
+  private exchange: ClientExchange | null = null
+  private tunnel: Tunnel | null = null
   /** Bytes of the next pipelined request(s), held while the current one is answered. */
   private pending: Buffer | null = null
   private closeAfterResponse = false
   /** The current request has body bytes to read (framing other than none or Content-Length: 0). */
   private bodyExpected = false
+  /** How the response in flight is framed (sendHead). */
+  private outFraming = OutFraming.None
   /** Created once: arming it per request stores a deadline, not a new Timeout (deadline.ts). */
   private readonly timer: Deadline
   private timerKind = Timer.None
   /** The socket timeout last set (ms, 0: none), so that an unchanged one is not set again. */
   private socketTimeout = 0
-  private tunnelPeer: Socket | null = null
 
-  constructor(ctx: GatewayContext, socket: Socket) {
+  /**
+   * Serve `socket`; with `refusal`, answer that error at once (the gateway is at its connection
+   * limit or shutting down) and close, reading nothing but the client's FIN.
+   */
+  constructor(ctx: GatewayContext, socket: Socket, refusal: GatewayError | null = null) {
     this.ctx = ctx
     this.socket = socket
     this.remoteAddress = socket.remoteAddress ?? ''
     this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
-    this.parser = new RequestParser(this, ctx.requestLimits)
+    this.parser = new RequestParser(this, ctx.options.limits)
     this.timer = new Deadline(this.onTimer, false)
     socket.setNoDelay(true)
     socket.on('data', this.onData)
@@ -66,6 +83,12 @@ export class ClientConnection implements RequestEvents {
     socket.on('close', this.onClose)
     socket.on('drain', this.onDrain)
     socket.on('timeout', this.onSocketTimeout)
+    if (refusal !== null) {
+      ctx.report(refusal, undefined, this.remoteAddress)
+      this.write(errorResponse(refusal.code, true))
+      this.end(ctx.options.timeouts.keepAlive)
+      return
+    }
     this.arm(Timer.RequestHead, ctx.options.timeouts.request)
   }
 
@@ -74,7 +97,7 @@ export class ClientConnection implements RequestEvents {
   private readonly onData = (chunk: Buffer): void => {
     switch (this.state) {
       case ClientState.Tunnel:
-        if (!(this.tunnelPeer as Socket).write(chunk)) this.socket.pause()
+        ;(this.tunnel as Tunnel).fromClient(chunk)
         return
       case ClientState.Closing:
       case ClientState.Closed:
@@ -156,7 +179,6 @@ export class ClientConnection implements RequestEvents {
     this.answerError(err, exchange?.request, false)
   }
 
-  /** The upstream cannot take more of the request now: stop reading (the upstream side bounds this wait). */
   pauseReading(): void {
     if (this.state >= ClientState.Closing) return
     this.socket.pause()
@@ -166,11 +188,6 @@ export class ClientConnection implements RequestEvents {
   resumeReading(): void {
     if (this.pending !== null || this.state >= ClientState.Closing) return
     this.socket.resume()
-    this.updateStallTimer()
-  }
-
-  /** A response write returned false: the client must take it within timeouts.idle. */
-  awaitDrain(): void {
     this.updateStallTimer()
   }
 
@@ -201,16 +218,53 @@ export class ClientConnection implements RequestEvents {
     this.socket.setTimeout(ms)
   }
 
-  // ---- writing responses ---------------------------------------------------------------------
+  // ---- writing responses (ExchangeClient) ------------------------------------------------------
 
-  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
-    if (this.state === ClientState.Closed || this.socket.destroyed) return true
-    return encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding)
+  get persistent(): boolean {
+    return !this.closeAfterResponse && this.state < ClientState.Closing
   }
 
-  /** Whether written bytes are still waiting to go out (referenced by a pending write). */
   get writing(): boolean {
     return this.socket.writableLength > 0
+  }
+
+  sendInterim(head: ResponseHead): void {
+    const ctx = this.ctx
+    ctx.batch.add(serializeResponseHead(head, ctx.viaField, ctx.arena.take), false)
+  }
+
+  sendHead(head: ResponseHead, plan: ResponsePlan): void {
+    const ctx = this.ctx
+    this.outFraming = plan.framing
+    ctx.batch.add(serializeResponseHead(head, ctx.viaField + plan.fields, ctx.arena.take), false)
+  }
+
+  sendBody(chunk: Buffer): void {
+    this.ctx.batch.add(chunk, this.outFraming === OutFraming.Chunked)
+  }
+
+  sendEnd(trailers: readonly Trailer[] | null): void {
+    if (this.outFraming !== OutFraming.Chunked) return
+    this.ctx.batch.add(trailers === null ? LAST_CHUNK : serializeTrailers(trailers), false)
+  }
+
+  flush(): boolean {
+    const ctx = this.ctx
+    const ok = ctx.batch.writeTo(this)
+    ctx.arena.settle(this.writing)
+    // A write returned false: the client must take it within timeouts.idle.
+    if (!ok) this.updateStallTimer()
+    return ok
+  }
+
+  discard(): void {
+    this.ctx.batch.clear()
+  }
+
+  /** For the batch (BatchSink): a write to the socket unless it is gone. */
+  write(data: Buffer): boolean {
+    if (this.state === ClientState.Closed || this.socket.destroyed) return true
+    return this.socket.write(data)
   }
 
   cork(): void {
@@ -221,12 +275,10 @@ export class ClientConnection implements RequestEvents {
     this.socket.uncork()
   }
 
-  /** The exchange ended with a complete response. Go on with the next request, or close. */
-  exchangeDone(exchange: Exchange, reusable: boolean): void {
-    if (this.exchange !== exchange) return
+  exchangeDone(reusable: boolean): void {
     this.exchange = null
     if (!reusable || this.closeAfterResponse || this.state >= ClientState.Closing) {
-      this.end()
+      this.end(this.ctx.options.timeouts.idle)
       return
     }
     this.nextRequest()
@@ -236,10 +288,10 @@ export class ClientConnection implements RequestEvents {
    * Answer `err` with the gateway's error response (or the onError hook's). The connection
    * stays open only if the request was fully read and nothing else is wrong with it.
    */
-  answerError(err: GatewayError, request: RequestHead | undefined, requestDone: boolean): void {
+  answerError(err: GatewayError, request: RequestHead | undefined, requestComplete: boolean): void {
     if (this.exchange !== null && this.exchange.request === request) this.exchange = null
     const close =
-      err.source === 'client' || !requestDone || this.closeAfterResponse || this.state >= ClientState.Closing
+      err.source === 'client' || !requestComplete || this.closeAfterResponse || this.state >= ClientState.Closing
     const custom = this.ctx.report(err, request, this.remoteAddress)
     let response: Buffer
     if (custom !== undefined) {
@@ -251,7 +303,7 @@ export class ClientConnection implements RequestEvents {
     }
     this.write(response)
     if (close) {
-      this.end()
+      this.end(this.ctx.options.timeouts.idle)
       return
     }
     this.nextRequest()
@@ -267,39 +319,38 @@ export class ClientConnection implements RequestEvents {
     if (pending !== null) this.feed(pending)
   }
 
-  // ---- tunnel --------------------------------------------------------------------------------
-
-  startTunnel(exchange: Exchange, upstream: Socket): void {
-    if (this.exchange !== exchange) return
+  startTunnel(upstream: UpstreamConnection, rest: Buffer | null): void {
+    this.exchange = null
     this.state = ClientState.Tunnel
-    this.tunnelPeer = upstream
     this.disarm()
     this.setSocketTimeout(0)
     const pending = this.pending
     this.pending = null
-    if (pending !== null) upstream.write(pending)
+    this.tunnel = new Tunnel(this.socket, upstream, this.endTunnel, pending, rest)
     this.socket.resume()
   }
 
-  endTunnel(): void {
-    this.end()
+  private readonly endTunnel = (): void => {
+    this.end(this.ctx.options.timeouts.idle)
   }
 
   // ---- endings -------------------------------------------------------------------------------
 
-  /** Close after what was written is flushed. */
-  end(): void {
+  /**
+   * Close after what was written is flushed. Go on reading, and discarding, until the client
+   * closes too (RFC 9112 §9.6: a server that closes while the client still sends risks a reset
+   * that destroys its own response); a socket paused for backpressure would otherwise never see
+   * the client's FIN and stay open. A client that neither reads nor closes is dropped after
+   * `linger` ms.
+   */
+  private end(linger: number): void {
     if (this.state >= ClientState.Closing) return
     this.state = ClientState.Closing
     this.timer.clear()
     this.timerKind = Timer.None
     this.socket.end()
-    // Go on reading, and discarding, until the client closes too (RFC 9112 §9.6: a server that
-    // closes while the client still sends risks a reset that destroys its own response). A
-    // socket paused for backpressure would otherwise never see the client's FIN and stay open.
-    // A client that neither reads nor closes is dropped after timeouts.idle.
     this.socket.resume()
-    this.setSocketTimeout(this.ctx.options.timeouts.idle)
+    this.setSocketTimeout(linger)
   }
 
   /** Make the truncation visible: reset, never a clean end. */
@@ -318,7 +369,9 @@ export class ClientConnection implements RequestEvents {
   /** Graceful shutdown: close now if idle, else after the response in flight. */
   shutdown(): void {
     this.closeAfterResponse = true
-    if (this.exchange === null && this.state === ClientState.Head && this.parser.idle) this.end()
+    if (this.exchange === null && this.state === ClientState.Head && this.parser.idle) {
+      this.end(this.ctx.options.timeouts.idle)
+    }
   }
 
   destroy(): void {
@@ -327,7 +380,7 @@ export class ClientConnection implements RequestEvents {
 
   private readonly onEnd = (): void => {
     if (this.state === ClientState.Tunnel) {
-      this.tunnelPeer?.end()
+      ;(this.tunnel as Tunnel).clientEnded()
       return
     }
     const failure = this.parser.finish()
@@ -344,7 +397,7 @@ export class ClientConnection implements RequestEvents {
       return
     }
     this.closeAfterResponse = true
-    if (this.exchange === null) this.end()
+    if (this.exchange === null) this.end(this.ctx.options.timeouts.idle)
   }
 
   private readonly onError = (): void => {
@@ -361,6 +414,7 @@ export class ClientConnection implements RequestEvents {
     const exchange = this.exchange
     this.exchange = null
     exchange?.clientAborted()
+    this.tunnel?.clientClosed()
     if (midHead) {
       const err = new GatewayError('CLIENT_ABORTED', 'client reset the connection mid-request', {
         offset: this.parser.offset,
@@ -373,7 +427,7 @@ export class ClientConnection implements RequestEvents {
 
   private readonly onDrain = (): void => {
     if (this.state === ClientState.Tunnel) {
-      this.tunnelPeer?.resume()
+      ;(this.tunnel as Tunnel).clientDrained()
       return
     }
     this.updateStallTimer()
@@ -381,7 +435,7 @@ export class ClientConnection implements RequestEvents {
   }
 
   private readonly onSocketTimeout = (): void => {
-    // Armed only while the gateway waits on the client (updateStallTimer).
+    // Armed only while the gateway waits on the client (updateStallTimer), or lingers (end).
     const idle = this.ctx.options.timeouts.idle
     if (this.state === ClientState.Body) {
       const what = this.socket.writableNeedDrain ? 'took no response bytes' : 'sent no request body bytes'
@@ -416,13 +470,8 @@ export class ClientConnection implements RequestEvents {
       this.fail('CLIENT_TIMEOUT', `request head not complete within ${this.ctx.options.timeouts.request} ms`)
     } else {
       // Nothing of a request arrived: close quietly, as for an idle keep-alive connection.
-      this.end()
+      this.end(this.ctx.options.timeouts.idle)
     }
-  }
-
-  /** Whether the connection may carry another request after the current one. */
-  get persistent(): boolean {
-    return !this.closeAfterResponse && this.state < ClientState.Closing
   }
 }
 

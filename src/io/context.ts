@@ -2,20 +2,34 @@
 
 import type { GatewayError } from '../errors.js'
 import type { RequestHead } from '../h1/head.js'
-import type { RequestLimits } from '../h1/request-parser.js'
 import type { ErrorResponse, ResolvedOptions } from '../options.js'
-import type { ClientConnection } from './client-connection.js'
-import type { Upstreams } from './upstreams.js'
+import type { OutputArena } from './output-arena.js'
+import type { Targets } from './targets.js'
+import type { WriteBatch } from './write-batch.js'
+
+/** A client connection as the gateway tracks it: for shutdown and for the connection count. */
+export interface ClientHandle {
+  /** Finish what is in flight, take no new request, then close. */
+  shutdown(): void
+  /** Close now (shutdown took too long). */
+  destroy(): void
+}
 
 export interface GatewayContext {
   readonly options: ResolvedOptions
-  readonly upstreams: Upstreams
-  readonly requestLimits: RequestLimits
+  readonly targets: Targets
   /** `Via: ...\r\n`, or '' when disabled. */
   readonly viaField: string
+  /**
+   * Memory for the heads and batches the gateway writes (output-arena.ts), and the batch the
+   * response bytes of one upstream read are gathered in (write-batch.ts). One each per gateway:
+   * both are filled and written within one synchronous call, so they are free in between.
+   */
+  readonly arena: OutputArena
+  readonly batch: WriteBatch
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /** Publish a finished exchange on `strictgate:exchange`. */
   publishExchange(request: RequestHead, status: number, started: number, error?: GatewayError): void
-  connectionClosed(conn: ClientConnection): void
+  connectionClosed(conn: ClientHandle): void
 }

@@ -1,17 +1,18 @@
 // One request/response relay. The response head is validated completely before a byte of it
-// is written; a failure before that is answered with 502/504 on the client socket, a failure
-// after it aborts the client connection (never a terminal chunk, never padding).
+// is written; a failure before that is answered with 502/504 through the client, a failure
+// after it aborts the client connection (never a terminal chunk, never padding). Every ending
+// goes through `end`.
 
-import { type ErrorCode, GatewayError } from '../errors.js'
-import { FieldKind, type RequestHead, type ResponseHead, type Trailer } from '../h1/head.js'
+import { type ErrorCode, GatewayError, sourceFor } from '../errors.js'
+import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
+import { OutFraming, planResponse, type ResponsePlan, relaysInterim, requestFields, reuseUpstream } from '../h1/plan.js'
 import type { ResponseEvents } from '../h1/response-parser.js'
-import { serializeRequestHead, serializeResponseHead } from '../h1/serialize.js'
-import type { ClientConnection } from './client-connection.js'
+import { serializeRequestHead } from '../h1/serialize.js'
+import type { ClientExchange, ExchangeClient } from './client.js'
 import type { GatewayContext } from './context.js'
-import { OutputArena } from './output-arena.js'
-import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-pool.js'
-import type { Target } from './upstreams.js'
-import { WriteBatch, writeChunk } from './write-batch.js'
+import type { Target } from './targets.js'
+import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
+import { writeChunk } from './write-batch.js'
 
 export const enum ExchangeState {
   /** Waiting for an upstream connection. */
@@ -20,42 +21,34 @@ export const enum ExchangeState {
   AwaitingHead = 1,
   /** Final head relayed; body in flight. */
   Relaying = 2,
-  /** A 101 was relayed: bytes flow both ways untouched. */
-  Tunnel = 3,
-  Done = 4,
-  Failed = 5,
+  /** The response is complete (or a 101 handed both connections to a tunnel). */
+  Done = 3,
+  Failed = 4,
 }
 
-/** How the response body is framed towards the client. */
-const enum OutFraming {
-  None = 0,
-  Length = 1,
-  Chunked = 2,
-  Close = 3,
+/** How an exchange ends (`end`). */
+const enum Outcome {
+  /** The response was relayed completely. */
+  Complete = 0,
+  /** A 101 was relayed: the connections are a tunnel now. */
+  Tunnel = 1,
+  /** Nothing of the final response was sent: the client gets an error response. */
+  Answer = 2,
+  /** Part of the response was sent: the client connection is aborted. */
+  Abort = 3,
+  /** The client went away first: nothing to tell it. */
+  ClientGone = 4,
+  /** The client's request turned out malformed: the client connection answers it. */
+  Abandoned = 5,
 }
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n')
-/** Memory for request heads, response heads and batches (output-arena.ts): settled after each write. */
-const arena = new OutputArena()
-/**
- * Response bytes for the client while the parser runs on an upstream read, written when it
- * returns (write-batch.ts). One for all exchanges: it is filled and written within one
- * synchronous onUpstreamData call, so it is always empty in between.
- */
-const batch = new WriteBatch(arena.take)
-
-/** Write what `batch` gathered to the client; returns the write's result. */
-function writeBatch(client: ClientConnection): boolean {
-  const ok = batch.writeTo(client)
-  arena.settle(client.writing)
-  return ok
-}
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
-export class Exchange implements UpstreamUser, ResponseEvents {
+export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   state = ExchangeState.Connecting
   readonly request: RequestHead
-  private readonly client: ClientConnection
+  private readonly client: ExchangeClient
   private readonly ctx: GatewayContext
   private conn: UpstreamConnection | null = null
   /** The upstream target of the current attempt; null only when none was available. */
@@ -67,10 +60,9 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   /** Request body pieces received before the upstream connection was ready. */
   private pendingBody: Buffer[] | null = []
   private requestDone = false
-  private requestChunked: boolean
-  private outFraming = OutFraming.None
-  private responseKeepAlive = false
-  private upstreamKeepAlive = false
+  private readonly requestChunked: boolean
+  /** The final response's plan, once its head arrived. */
+  private plan: ResponsePlan | null = null
   private trailers: readonly Trailer[] | null = null
   /**
    * While the parser runs on an upstream chunk: the upstream socket timeout its events asked
@@ -79,7 +71,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    * Timeout for nothing, and no timer can fire in between.
    */
   private deferredTimeout = -1
-  /** The parser is running on an upstream read: what goes to the client is gathered in `batch`. */
+  /** The parser is running on an upstream read: what goes to the client is being gathered. */
   private parsing = false
   private retried = false
   private responseBytes = 0
@@ -87,7 +79,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   /** performance.now() at the start, for strictgate:exchange (a number: no BigInt per request). */
   private readonly started = performance.now()
 
-  constructor(client: ClientConnection, ctx: GatewayContext, request: RequestHead) {
+  constructor(client: ExchangeClient, ctx: GatewayContext, request: RequestHead) {
     this.client = client
     this.ctx = ctx
     this.request = request
@@ -98,13 +90,13 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     const route = this.ctx.options.route
     if (route !== null) {
       try {
-        this.allowed = this.ctx.upstreams.routed(route(this.request))
+        this.allowed = this.ctx.targets.routed(route(this.request))
       } catch (err) {
         this.fail('GATEWAY_INTERNAL_ERROR', `route hook: ${(err as Error).message}`)
         return
       }
     }
-    const target = this.ctx.upstreams.pick(null, this.allowed)
+    const target = this.ctx.targets.pick(null, this.allowed)
     if (target === null) {
       this.fail('UPSTREAM_UNAVAILABLE', 'every upstream target is marked down')
       return
@@ -124,20 +116,19 @@ export class Exchange implements UpstreamUser, ResponseEvents {
    * available and the retry budget allows. Returns whether the request moved on.
    */
   private nextUpstream(): boolean {
-    const upstreams = this.ctx.upstreams
-    upstreams.failed(this.target as Target)
+    const targets = this.ctx.targets
+    targets.failed(this.target as Target)
     const tried = (this.tried ??= [])
     tried.push(this.target as Target)
-    if (tried.length > upstreams.retries) return false
-    const next = upstreams.pick(tried, this.allowed)
+    if (tried.length > targets.retries) return false
+    const next = targets.pick(tried, this.allowed)
     if (next === null) return false
     this.attempt(next, false)
     return true
   }
 
-  // ---- client side -------------------------------------------------------------------------
+  // ---- client side (ClientExchange) ----------------------------------------------------------
 
-  /** A slice of the request body (already validated by the request parser). */
   requestBody(chunk: Buffer): void {
     if (this.state >= ExchangeState.Done) return
     if (this.pendingBody !== null) {
@@ -173,48 +164,23 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
   }
 
-  /** The client went away (closed or reset) before this exchange ended. */
   clientAborted(): void {
     if (this.state >= ExchangeState.Done) return
-    if (this.state === ExchangeState.Tunnel) {
-      // A tunnel ends when either side closes: nothing failed.
-      this.state = ExchangeState.Done
-      this.conn?.destroy()
-      return
-    }
-    this.finishFailed('CLIENT_ABORTED', 'client closed the connection', undefined, 0)
+    this.end(Outcome.ClientGone, new GatewayError('CLIENT_ABORTED', 'client closed the connection', { status: 0 }))
   }
 
-  /** The client took no response bytes for timeouts.idle: give up on it (abort). */
   clientStalled(idle: number): void {
     if (this.state >= ExchangeState.Done) return
-    this.finishFailed('CLIENT_TIMEOUT', `client took no response bytes for ${idle} ms`, undefined, 0)
+    const err = new GatewayError('CLIENT_TIMEOUT', `client took no response bytes for ${idle} ms`, { status: 0 })
+    this.end(Outcome.Abort, err)
   }
 
-  /**
-   * The client's request turned out malformed: drop the upstream side. Returns whether the
-   * client can still be answered with an error response (no final head relayed yet).
-   */
   abandon(): boolean {
     const canAnswer = this.state <= ExchangeState.AwaitingHead
-    if (this.state < ExchangeState.Done) {
-      if (this.state === ExchangeState.Connecting) this.target?.pool.cancel(this)
-      this.state = ExchangeState.Failed
-      this.clearResponseTimer()
-      this.conn?.destroy()
-    }
+    if (this.state < ExchangeState.Done) this.end(Outcome.Abandoned, null)
     return canAnswer
   }
 
-  /** The client wrote more of the request while the upstream could not take it: resume when it can. */
-  onUpstreamDrain(): void {
-    // Before the head, the upstream socket's timeout only bounded that stall (while relaying
-    // it is timeouts.idle anyway).
-    if (this.state === ExchangeState.AwaitingHead && this.conn !== null) this.upstreamTimeout(0)
-    this.client.resumeReading()
-  }
-
-  /** The client socket drained: the upstream may send more, and is on the clock again. */
   clientDrained(): void {
     if (this.conn !== null && this.state === ExchangeState.Relaying) {
       this.upstreamTimeout(this.ctx.options.timeouts.idle)
@@ -222,7 +188,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
   }
 
-  // ---- upstream connection -----------------------------------------------------------------
+  // ---- upstream connection (UpstreamUser) ----------------------------------------------------
 
   onUpstreamConnect(conn: UpstreamConnection): void {
     if (this.state !== ExchangeState.Connecting) {
@@ -240,6 +206,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     // Cork only if more than the head goes out now: a lone write needs no batching.
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
+    const arena = this.ctx.arena
     socket.write(serializeRequestHead(this.request, this.requestExtra(), arena.take))
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
@@ -250,64 +217,56 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   }
 
   onUpstreamConnectError(code: ErrorCode, cause: Error | null): void {
-    // Nothing was sent: any method may move to the next target.
-    if (this.state === ExchangeState.Connecting && this.nextUpstream()) return
+    // Nothing was sent: any method may move to the next target. A failure of the gateway's own
+    // (no socket to be had) is not the target's, and no other target would fare better.
+    if (this.state === ExchangeState.Connecting && sourceFor(code) === 'upstream' && this.nextUpstream()) return
     this.fail(code, cause === null ? 'cannot connect to the upstream' : cause.message)
   }
 
   onUpstreamData(chunk: Buffer): boolean {
     const conn = this.conn as UpstreamConnection
-    if (this.state === ExchangeState.Tunnel) {
-      if (!this.client.write(chunk)) conn.socket.pause()
-      return this.client.writing
-    }
     this.responseBytes += chunk.length
-    const client = this.client
     this.parsing = true
     let n: number
     try {
       n = conn.parser.execute(chunk)
     } catch (err) {
       // A bug: what was gathered must not go to the next exchange's client.
-      batch.clear()
+      this.client.discard()
       throw err
     } finally {
       this.parsing = false
     }
     if (this.deferredTimeout >= 0) {
-      // Before the connection can go back to the pool (afterComplete): idle ones have none.
+      // Before the connection can go back to the pool (end): idle ones have none.
       if (conn.state !== ConnState.Closed) conn.setSocketTimeout(this.deferredTimeout)
       this.deferredTimeout = -1
     }
-    // What the parser's events gave for the client, in one write (before a failure is handled:
-    // an interim response goes out before a 502, a relayed head and body before an abort).
-    if (!writeBatch(client) && this.state === ExchangeState.Relaying) this.clientFull()
-    // The parser's events may have moved the state on.
-    const after = this.state as ExchangeState
+    // What the parser's events gave for the client, in one write, before a failure is handled:
+    // an interim response goes out before a 502, a relayed head and body before an abort.
+    this.flush()
     if (n < 0) {
       const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
-      if (after === ExchangeState.Done) {
+      if (this.state === ExchangeState.Done) {
         // B5: the response stands; the extra bytes go away with the connection.
         this.report(new GatewayError(failure.code, failure.reason, { offset: failure.offset, status: this.status }))
         conn.destroy()
-        this.afterComplete()
+        this.end(Outcome.Complete, null)
       } else {
         this.fail(failure.code, failure.reason, failure.offset)
       }
-    } else if (after === ExchangeState.Tunnel) {
-      if (n < chunk.length) client.write(chunk.subarray(n))
-    } else if (after === ExchangeState.Done) {
-      this.afterComplete()
+    } else if (this.state === ExchangeState.Done) {
+      if ((this.plan as ResponsePlan).framing === OutFraming.Tunnel) {
+        this.end(Outcome.Tunnel, null, n < chunk.length ? chunk.subarray(n) : null)
+      } else {
+        this.end(Outcome.Complete, null)
+      }
     }
     // Body slices are written as views of `chunk`: a write still pending holds on to it.
-    return client.writing
+    return this.client.writing
   }
 
   onUpstreamEnd(): void {
-    if (this.state === ExchangeState.Tunnel) {
-      this.client.endTunnel()
-      return
-    }
     const conn = this.conn as UpstreamConnection
     if (this.state >= ExchangeState.Done) {
       conn.destroy()
@@ -315,22 +274,25 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     }
     const failure = conn.parser.finish()
     conn.destroy()
+    // A close-delimited body ends here (its last events, written now).
+    this.flush()
     if (failure !== null) this.upstreamBroke(failure.code, failure.reason, failure.offset)
-    // A close-delimited body ended here: onComplete has run.
-    else if (this.state === ExchangeState.Done) this.afterComplete()
+    else if (this.state === ExchangeState.Done) this.end(Outcome.Complete, null)
   }
 
   onUpstreamClose(cause: Error | null): void {
-    if (this.state === ExchangeState.Tunnel) {
-      this.client.endTunnel()
-      this.state = ExchangeState.Done
-      return
-    }
     if (this.state >= ExchangeState.Done) return
     const conn = this.conn as UpstreamConnection
     const failure = conn.parser.abort()
     if (failure === null) return
     this.upstreamBroke(failure.code, cause?.message ?? failure.reason, failure.offset)
+  }
+
+  onUpstreamDrain(): void {
+    // Before the head, the upstream socket's timeout only bounded that stall (while relaying
+    // it is timeouts.idle anyway).
+    if (this.state === ExchangeState.AwaitingHead && this.conn !== null) this.upstreamTimeout(0)
+    this.client.resumeReading()
   }
 
   onUpstreamResponseTimeout(): void {
@@ -367,7 +329,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     if (code === 'UPSTREAM_CLOSED' && this.responseBytes === 0) {
       // Closed or reset before any response byte: a failure of the target (passive health);
       // after request bytes went out, only a replayable request may move on (RFC 9112 §9.3.1).
-      if (!replayable) this.ctx.upstreams.failed(this.target as Target)
+      if (!replayable) this.ctx.targets.failed(this.target as Target)
       else {
         this.resetForRetry(conn)
         if (this.nextUpstream()) return
@@ -387,70 +349,28 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   // ---- response events (from the parser, synchronously inside onUpstreamData) ---------------
 
   onHead(head: ResponseHead): void {
-    const client = this.client
     if (head.interim) {
-      // 1xx are relayed to HTTP/1.1 clients only (RULES.md F8). The final head may follow.
-      if (this.request.minorVersion === 1) this.send(serializeResponseHead(head, this.ctx.viaField, arena.take), false)
+      // The final head may follow.
+      if (relaysInterim(this.request)) this.client.sendInterim(head)
       return
     }
     this.clearResponseTimer()
     this.status = head.status
     ;(this.target as Target).succeeded()
-    if (head.upgrade !== null) {
-      this.send(serializeResponseHead(head, `${this.ctx.viaField}Connection: upgrade\r\n`, arena.take), false)
-      this.state = ExchangeState.Tunnel
-      client.startTunnel(this, (this.conn as UpstreamConnection).socket)
-      this.publishExchange()
+    const plan = planResponse(this.request, head, this.requestDone, this.client.persistent)
+    this.plan = plan
+    this.client.sendHead(head, plan)
+    if (plan.framing === OutFraming.Tunnel) {
+      // No more events: the parser leaves what follows the 101 to the tunnel.
+      this.state = ExchangeState.Done
       return
     }
-    let extra = this.ctx.viaField
-    const http10 = this.request.minorVersion === 0
-    const framing = head.framing
-    // Say so when the connection will close after this response (the client asked, its request
-    // is still streaming, or the gateway is shutting down): RFC 9112 §9.6.
-    let keepAlive = this.request.keepAlive && this.requestDone && client.persistent
-    if (framing.kind === 'length') {
-      this.outFraming = OutFraming.Length
-      extra += `Content-Length: ${framing.length}\r\n`
-    } else if (framing.kind === 'none') {
-      this.outFraming = OutFraming.None
-      // HEAD and 304 keep the upstream's Content-Length: it describes the selected representation.
-      if (head.status !== 204 && head.status >= 200) extra += this.contentLengthOf(head)
-    } else if (http10) {
-      this.outFraming = OutFraming.Close
-      keepAlive = false
-    } else {
-      this.outFraming = OutFraming.Chunked
-      extra += 'Transfer-Encoding: chunked\r\n'
-    }
-    this.responseKeepAlive = keepAlive
-    this.upstreamKeepAlive = head.keepAlive
-    if (!keepAlive) extra += 'Connection: close\r\n'
-    else if (http10) extra += 'Connection: keep-alive\r\n'
     this.state = ExchangeState.Relaying
-    this.send(serializeResponseHead(head, extra, arena.take), false)
     this.upstreamTimeout(this.ctx.options.timeouts.idle)
   }
 
-  /**
-   * Bytes for the client, framed as one chunk if `chunk`: gathered in `batch` while the parser
-   * runs (onUpstreamData writes them when it returns), written at once otherwise.
-   */
-  private send(data: Buffer, chunk: boolean): void {
-    batch.add(data, chunk)
-    if (!this.parsing && !writeBatch(this.client) && this.state === ExchangeState.Relaying) this.clientFull()
-  }
-
-  /** A write to the client returned false: hold the upstream until the client drains. */
-  private clientFull(): void {
-    // Held back by the client, not by the upstream: the client side bounds this wait.
-    ;(this.conn as UpstreamConnection).socket.pause()
-    this.upstreamTimeout(0)
-    this.client.awaitDrain()
-  }
-
   onBody(chunk: Buffer): void {
-    this.send(chunk, this.outFraming === OutFraming.Chunked)
+    this.client.sendBody(chunk)
   }
 
   onTrailers(trailers: readonly Trailer[]): void {
@@ -460,31 +380,17 @@ export class Exchange implements UpstreamUser, ResponseEvents {
 
   onComplete(): void {
     if (this.state !== ExchangeState.Relaying) return
-    if (this.outFraming === OutFraming.Chunked) {
-      if (this.trailers === null) this.send(LAST_CHUNK, false)
-      else {
-        let t = '0\r\n'
-        for (const [name, value] of this.trailers) t += `${name}: ${value}\r\n`
-        this.send(Buffer.from(`${t}\r\n`, 'latin1'), false)
-      }
-    }
+    this.client.sendEnd(this.trailers)
     this.state = ExchangeState.Done
     this.upstreamTimeout(0)
-    this.publishExchange()
   }
 
-  /**
-   * After the parser returned from the chunk that completed the response: pool the upstream
-   * connection if it is clean, then let the client connection go on (next pipelined request).
-   */
-  private afterComplete(): void {
-    const conn = this.conn as UpstreamConnection
-    if (this.requestDone && this.upstreamKeepAlive && conn.state === ConnState.Busy)
-      (this.target as Target).pool.release(conn)
-    else conn.destroy()
-    // The request may still be streaming (an early response): then neither side can continue.
-    const reusable = this.requestDone && this.responseKeepAlive && this.outFraming !== OutFraming.Close
-    this.client.exchangeDone(this, reusable)
+  /** Write what the parser's events gave the client; hold the upstream while the client is full. */
+  private flush(): void {
+    if (this.client.flush() || this.state !== ExchangeState.Relaying)
+      return // Held back by the client, not by the upstream: the client side bounds this wait.
+    ;(this.conn as UpstreamConnection).socket.pause()
+    this.upstreamTimeout(0)
   }
 
   // ---- endings --------------------------------------------------------------------------------
@@ -492,31 +398,64 @@ export class Exchange implements UpstreamUser, ResponseEvents {
   /** Fail the exchange: 502/504 if nothing of the final response was sent, else abort the client. */
   fail(code: ErrorCode, reason: string, offset?: number): void {
     if (this.state >= ExchangeState.Done) return
-    const headSent = this.state === ExchangeState.Relaying || this.state === ExchangeState.Tunnel
-    this.finishFailed(code, reason, offset, headSent ? 0 : -1)
+    const headSent = this.state === ExchangeState.Relaying
+    this.end(
+      headSent ? Outcome.Abort : Outcome.Answer,
+      new GatewayError(code, reason, { offset, status: headSent ? 0 : undefined }),
+    )
   }
 
-  /** `status` -1: answer with the error response; 0: abort the client connection. */
-  private finishFailed(code: ErrorCode, reason: string, offset: number | undefined, status: number): void {
+  /**
+   * The one way an exchange ends: release or destroy the upstream side, then report and tell
+   * the client, as the outcome says. `rest`: bytes that came after a 101, for the tunnel.
+   */
+  private end(outcome: Outcome, err: GatewayError | null, rest: Buffer | null = null): void {
     const wasConnecting = this.state === ExchangeState.Connecting
-    this.state = ExchangeState.Failed
-    // Bytes gathered for the client while the parser ran go away with the connection.
-    if (this.parsing) batch.clear()
+    this.state = outcome <= Outcome.Tunnel ? ExchangeState.Done : ExchangeState.Failed
+    // Bytes gathered for the client while the parser ran go away with the exchange.
+    if (this.parsing && outcome > Outcome.Tunnel) this.client.discard()
     this.clearResponseTimer()
     if (wasConnecting) this.target?.pool.cancel(this)
-    if (this.conn !== null) this.conn.destroy()
-    const err = new GatewayError(code, reason, { offset, status: status === -1 ? undefined : 0 })
-    if (code === 'CLIENT_ABORTED') {
-      this.report(err)
-      return
+    const conn = this.conn
+    if (conn !== null && outcome !== Outcome.Tunnel) {
+      const plan = this.plan
+      if (
+        outcome === Outcome.Complete &&
+        plan !== null &&
+        reuseUpstream(plan, this.requestDone) &&
+        conn.state === ConnState.Busy
+      ) {
+        ;(this.target as Target).pool.release(conn)
+      } else {
+        conn.destroy()
+      }
     }
-    if (status === -1) {
-      this.client.answerError(err, this.request, this.requestDone)
-    } else {
-      this.report(err)
-      this.client.abort()
+    switch (outcome) {
+      case Outcome.Complete:
+        this.publishExchange()
+        // The request may still be streaming (an early response): then neither side continues.
+        this.client.exchangeDone(this.requestDone && (this.plan as ResponsePlan).clientKeepAlive)
+        break
+      case Outcome.Tunnel:
+        this.publishExchange()
+        this.client.startTunnel(conn as UpstreamConnection, rest)
+        break
+      case Outcome.Answer:
+        this.client.answerError(err as GatewayError, this.request, this.requestDone)
+        this.publishExchange(err as GatewayError)
+        break
+      case Outcome.Abort:
+        this.report(err as GatewayError)
+        this.client.abort()
+        this.publishExchange(err as GatewayError)
+        break
+      case Outcome.ClientGone:
+        this.report(err as GatewayError)
+        break
+      default:
+        // Abandoned: the client connection answers its malformed request itself.
+        break
     }
-    this.publishExchange(err)
   }
 
   private report(err: GatewayError): void {
@@ -545,15 +484,7 @@ export class Exchange implements UpstreamUser, ResponseEvents {
     else (this.conn as UpstreamConnection).setSocketTimeout(ms)
   }
 
-  private contentLengthOf(head: ResponseHead): string {
-    for (let i = 0; i < head.kinds.length; i++) {
-      if (head.kinds[i] === FieldKind.ContentLength) {
-        return `Content-Length: ${head.raw.toString('latin1', head.fields[4 * i + 2], head.fields[4 * i + 3])}\r\n`
-      }
-    }
-    return ''
-  }
-
+  /** The fields the gateway adds to the request: Via, X-Forwarded-*, then Host and framing. */
   private requestExtra(): string {
     const req = this.request
     let extra = this.ctx.viaField
@@ -561,14 +492,6 @@ export class Exchange implements UpstreamUser, ResponseEvents {
       extra += `X-Forwarded-For: ${this.client.remoteAddress}\r\nX-Forwarded-Proto: ${this.client.protocol}\r\n`
       if (req.host !== '') extra += `X-Forwarded-Host: ${req.host}\r\n`
     }
-    // The request goes upstream as HTTP/1.1, which requires Host (RFC 9112 §3.2). An HTTP/1.0
-    // request may have none: its target URI then has the server's default authority (RFC 9112
-    // §3.3), here the upstream's.
-    if (req.host === '') extra += `Host: ${(this.target as Target).config.hostHeader}\r\n`
-    const framing = req.framing
-    if (framing.kind === 'length') extra += `Content-Length: ${framing.length}\r\n`
-    else if (framing.kind === 'chunked') extra += 'Transfer-Encoding: chunked\r\n'
-    if (req.upgrade.length > 0) extra += 'Connection: upgrade\r\n'
-    return extra
+    return extra + requestFields(req, (this.target as Target).config.hostHeader)
   }
 }

@@ -8,7 +8,7 @@
 import t from 'tap'
 import type { ErrorCode } from '../../src/errors.js'
 import type { Framing } from '../../src/h1/head.js'
-import { DEFAULT_LIMITS } from '../../src/h1/validator.js'
+import { DEFAULT_LIMITS } from '../../src/h1/limits.js'
 import { bodyOf, checkResponse, completions, headsOf, type Outcome, type ResponseOptions } from '../helpers/split.js'
 
 type Asserts = Pick<typeof t, 'same' | 'equal' | 'ok'>
@@ -589,7 +589,7 @@ t.test('INVALID RFC 9112 §6.3(3) (F2): Transfer-Encoding with Content-Length �
 })
 
 t.test(
-  'INVALID RFC 9112 §6.1/§6.3(4) (F3): Transfer-Encoding other than exactly one "chunked" → UPSTREAM_INVALID_FRAMING',
+  'INVALID RFC 9112 §6.1/§6.3(4) (F3): Transfer-Encoding other than exactly one "chunked" → UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING',
   async (t) => {
     for (const te of [
       'chunked;q=1',
@@ -606,10 +606,17 @@ t.test(
       'identity',
       '',
     ]) {
-      invalid(t, `${OK}Transfer-Encoding: ${te}\r\n\r\n0\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 17)
+      invalid(t, `${OK}Transfer-Encoding: ${te}\r\n\r\n0\r\n\r\n`, 'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING', 17)
     }
     // Also on a HEAD response, where no body is read.
-    invalid(t, `${OK}Transfer-Encoding: chunked, chunked\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 17, '', HEAD)
+    invalid(
+      t,
+      `${OK}Transfer-Encoding: chunked, chunked\r\n\r\n`,
+      'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING',
+      17,
+      '',
+      HEAD,
+    )
   },
 )
 

@@ -4,7 +4,8 @@
 
 import t from 'tap'
 import { ERROR_CODES, isErrorCode } from '../../src/errors.js'
-import { Errno, errorCodeFor, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span } from '../../src/h1/llhttp.js'
+import { REQUEST_CODES, RESPONSE_CODES } from '../../src/h1/codes.js'
+import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, violationFor } from '../../src/h1/llhttp.js'
 
 interface Recorded {
   spans: [Span, string][]
@@ -60,7 +61,6 @@ t.test('spans are offsets into the caller Buffer, also from a start offset', asy
   ])
   t.equal(cb.heads, 1)
   t.equal(cb.messages, 1)
-  t.equal(ll.method, 3, 'llhttp method number of POST')
   ll.destroy()
 })
 
@@ -207,17 +207,19 @@ t.test('errors carry llhttp errno, position and reason; finish reports an unfini
   ll2.destroy()
 })
 
-t.test('errorCodeFor never returns undefined: every errno, both phases, both parser types', async (t) => {
+t.test('every llhttp errno, in a head and in a body, maps to a code of the right side', async (t) => {
   let checked = 0
   for (let errno = 0; errno <= 40; errno++) {
     for (const phase of [Phase.Head, Phase.Body]) {
-      for (const type of [ParserType.Request, ParserType.Response]) {
-        const code = errorCodeFor(errno, type, phase)
-        if (!isErrorCode(code)) t.fail(`errno ${errno} phase ${phase} type ${type} → ${String(code)}`)
+      const violation = violationFor(errno, phase)
+      for (const [codes, side] of [
+        [RESPONSE_CODES, 'UPSTREAM'],
+        [REQUEST_CODES, 'CLIENT'],
+      ] as const) {
+        const code = codes[violation]
+        if (!isErrorCode(code)) t.fail(`errno ${errno} phase ${phase} → ${String(code)}`)
         const prefix = code.slice(0, code.indexOf('_'))
-        if (prefix !== 'GATEWAY' && prefix !== (type === ParserType.Response ? 'UPSTREAM' : 'CLIENT')) {
-          t.fail(`errno ${errno}: ${code} is from the wrong side`)
-        }
+        if (prefix !== 'GATEWAY' && prefix !== side) t.fail(`errno ${errno}: ${code} is from the wrong side`)
         checked++
       }
     }
@@ -225,19 +227,62 @@ t.test('errorCodeFor never returns undefined: every errno, both phases, both par
   t.equal(checked, 41 * 4, 'all combinations mapped to a code of ERROR_CODES')
   t.ok(ERROR_CODES.length > 0)
   // The table's meaning, spot-checked.
+  const code = (errno: number, type: ParserType, phase: Phase) =>
+    (type === ParserType.Response ? RESPONSE_CODES : REQUEST_CODES)[violationFor(errno, phase)]
   const R = ParserType.Response
   const Q = ParserType.Request
-  t.equal(errorCodeFor(Errno.INVALID_VERSION, R, Phase.Head), 'UPSTREAM_INVALID_VERSION')
-  t.equal(errorCodeFor(Errno.INVALID_VERSION, Q, Phase.Head), 'CLIENT_UNSUPPORTED_VERSION')
-  t.equal(errorCodeFor(Errno.INVALID_METHOD, Q, Phase.Head), 'CLIENT_UNSUPPORTED_METHOD')
-  t.equal(errorCodeFor(Errno.INVALID_HEADER_TOKEN, R, Phase.Head), 'UPSTREAM_INVALID_HEADER')
-  t.equal(errorCodeFor(Errno.INVALID_CONTENT_LENGTH, Q, Phase.Head), 'CLIENT_INVALID_FRAMING')
-  t.equal(errorCodeFor(Errno.INVALID_TRANSFER_ENCODING, Q, Phase.Head), 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING')
-  t.equal(errorCodeFor(Errno.INVALID_CHUNK_SIZE, R, Phase.Body), 'UPSTREAM_INVALID_CHUNK')
-  t.equal(errorCodeFor(Errno.INVALID_CHUNK_SIZE, Q, Phase.Body), 'CLIENT_INVALID_FRAMING')
-  t.equal(errorCodeFor(Errno.INVALID_EOF_STATE, R, Phase.Body), 'UPSTREAM_TRUNCATED_BODY')
-  t.equal(errorCodeFor(Errno.INVALID_EOF_STATE, Q, Phase.Body), 'CLIENT_ABORTED')
-  t.equal(errorCodeFor(Errno.OK, R, Phase.Head), 'GATEWAY_INTERNAL_ERROR', 'no error is not a rule')
-  t.equal(errorCodeFor(Errno.USER, R, Phase.Head), 'GATEWAY_INTERNAL_ERROR')
-  t.equal(errorCodeFor(40, Q, Phase.Head), 'GATEWAY_INTERNAL_ERROR')
+  t.equal(code(Errno.INVALID_VERSION, R, Phase.Head), 'UPSTREAM_INVALID_VERSION')
+  t.equal(code(Errno.INVALID_VERSION, Q, Phase.Head), 'CLIENT_UNSUPPORTED_VERSION')
+  t.equal(code(Errno.INVALID_METHOD, Q, Phase.Head), 'CLIENT_UNSUPPORTED_METHOD')
+  t.equal(code(Errno.INVALID_HEADER_TOKEN, R, Phase.Head), 'UPSTREAM_INVALID_HEADER')
+  t.equal(code(Errno.INVALID_CONTENT_LENGTH, Q, Phase.Head), 'CLIENT_INVALID_FRAMING')
+  t.equal(code(Errno.INVALID_TRANSFER_ENCODING, Q, Phase.Head), 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING')
+  t.equal(code(Errno.INVALID_TRANSFER_ENCODING, R, Phase.Head), 'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING')
+  t.equal(code(Errno.INVALID_CHUNK_SIZE, R, Phase.Body), 'UPSTREAM_INVALID_CHUNK')
+  t.equal(code(Errno.INVALID_CHUNK_SIZE, Q, Phase.Body), 'CLIENT_INVALID_FRAMING')
+  t.equal(code(Errno.INVALID_EOF_STATE, R, Phase.Body), 'UPSTREAM_TRUNCATED_BODY')
+  t.equal(code(Errno.INVALID_EOF_STATE, Q, Phase.Body), 'CLIENT_ABORTED')
+  t.equal(code(Errno.OK, R, Phase.Head), 'GATEWAY_INTERNAL_ERROR', 'no error is not a rule')
+  t.equal(code(Errno.USER, R, Phase.Head), 'GATEWAY_INTERNAL_ERROR')
+  t.equal(code(40, Q, Phase.Head), 'GATEWAY_INTERNAL_ERROR')
 })
+
+t.test(
+  'lengthAndEncoding: llhttp reports Content-Length with Transfer-Encoding as an error of the second field',
+  async (t) => {
+    for (const [head, first] of [
+      ['Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', 'Transfer-Encoding'],
+      ['Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', 'Content-Length'],
+    ] as const) {
+      for (const type of [ParserType.Request, ParserType.Response]) {
+        const ll = new Llhttp(
+          type,
+          recorder(() => buf),
+        )
+        const start = type === ParserType.Request ? 'POST / HTTP/1.1\r\nHost: a\r\n' : 'HTTP/1.1 200 OK\r\n'
+        const buf = Buffer.from(`${start}${head}\r\n`, 'latin1')
+        const errno = ll.execute(buf, 0, buf.length)
+        t.not(errno, Errno.OK, `${first} first: llhttp refuses it`)
+        t.ok(ll.lengthAndEncoding(errno), `${first} first, errno ${errno}: seen as both fields`)
+        ll.destroy()
+      }
+    }
+    // Only the conflict: a bad Content-Length alone, a second Content-Length, a Transfer-Encoding
+    // llhttp refuses in a request are not it.
+    for (const head of [
+      'Content-Length: x\r\n',
+      'Content-Length: 1\r\nContent-Length: 2\r\n',
+      'Transfer-Encoding: chunked, gzip\r\n',
+    ]) {
+      const ll = new Llhttp(
+        ParserType.Request,
+        recorder(() => buf),
+      )
+      const buf = Buffer.from(`POST / HTTP/1.1\r\nHost: a\r\n${head}\r\n`, 'latin1')
+      const errno = ll.execute(buf, 0, buf.length)
+      t.not(errno, Errno.OK, JSON.stringify(head))
+      t.notOk(ll.lengthAndEncoding(errno), `${JSON.stringify(head)}: not both fields`)
+      ll.destroy()
+    }
+  },
+)

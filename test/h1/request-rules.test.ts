@@ -6,8 +6,8 @@
 import t from 'tap'
 import type { ErrorCode } from '../../src/errors.js'
 import { FieldKind, type Framing, isHopByHop, type RequestHead } from '../../src/h1/head.js'
+import { DEFAULT_LIMITS } from '../../src/h1/limits.js'
 import { RequestParser } from '../../src/h1/request-parser.js'
-import { DEFAULT_LIMITS } from '../../src/h1/validator.js'
 import { bodyOf, checkRequests, completions, headsOf, type Outcome, type RequestOptions } from '../helpers/split.js'
 
 type Asserts = Pick<typeof t, 'same' | 'equal'>

@@ -7,11 +7,12 @@
 
 import type tap from 'tap'
 import type { ErrorCode } from '../../src/errors.js'
+import type { RequestContext } from '../../src/h1/check-head.js'
 import { type Framing, headerPairs, type Trailer } from '../../src/h1/head.js'
+import { DEFAULT_LIMITS, type Limits } from '../../src/h1/limits.js'
 import { Llhttp, ParserType } from '../../src/h1/llhttp.js'
 import { RequestParser } from '../../src/h1/request-parser.js'
 import { ResponseParser } from '../../src/h1/response-parser.js'
-import { DEFAULT_LIMITS, type Limits, type RequestContext } from '../../src/h1/validator.js'
 
 export interface HeadEvent {
   readonly kind: 'head'
@@ -56,7 +57,7 @@ export interface ResponseOptions {
 
 export interface RequestOptions {
   readonly end?: Exclude<End, 'rst'>
-  readonly limits?: Limits & { maxRequestBodyBytes?: number }
+  readonly limits?: Limits
 }
 
 class Recorder {

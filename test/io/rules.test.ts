@@ -37,8 +37,6 @@ interface RejectCase {
   readonly type: string
   readonly request?: string
   readonly options?: Omit<GatewayOptions, 'upstream'>
-  /** A known gap: the Proxy-Status assertion is marked todo with this reason. */
-  readonly todo?: string
 }
 
 const fields = (n: number) => Array.from({ length: n }, (_, i) => `X-F${i}: v\r\n`).join('')
@@ -135,15 +133,7 @@ const REJECTED: Record<string, RejectCase[]> = {
       response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     },
     { name: 'identity', response: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nxx' },
-  ].map((c) => ({
-    ...c,
-    code: 'UPSTREAM_INVALID_FRAMING',
-    type: 'http_response_transfer_coding',
-    // RULES.md names F3's code UPSTREAM_INVALID_FRAMING (shared with F2, F4, F5, F8) and its
-    // Proxy-Status type http_response_transfer_coding, and derives the type from the code alone:
-    // both cannot hold. Left for the lead to decide (a code of its own for F3, or the table).
-    todo: 'RULES.md conflict: F3 shares its code with F2/F4/F5/F8 but names another Proxy-Status type',
-  })),
+  ].map((c) => ({ ...c, code: 'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING', type: 'http_response_transfer_coding' })),
   F4: [{ name: 'chunked in HTTP/1.0', response: 'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' }].map(
     (c) => ({ ...c, code: 'UPSTREAM_INVALID_FRAMING', type: 'http_protocol_error' }),
   ),
@@ -204,7 +194,7 @@ for (const [row, cases] of Object.entries(REJECTED)) {
       const request = c.request ?? GET
       client.write(request)
       const response = await client.response()
-      assertErrorResponse(t, response, 502, c.code, c.type, c.todo)
+      assertErrorResponse(t, response, 502, c.code, c.type)
       const err = await g.error(c.code)
       t.equal(err.status, 502, 'GatewayError.status')
       t.equal(err.source, 'upstream', 'GatewayError.source')
@@ -413,8 +403,6 @@ interface AbortCase {
   readonly code: ErrorCode
   readonly declaredLength?: number
   readonly options?: Omit<GatewayOptions, 'upstream'>
-  /** A known gap: the test runs as a todo with this reason. */
-  readonly todo?: string
 }
 
 const CHUNKED_HEAD = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'
@@ -508,8 +496,7 @@ function decodedPrefix(c: AbortCase): string {
 
 for (const [row, cases] of Object.entries(ABORTED)) {
   for (const c of cases) {
-    const todo = c.todo === undefined ? {} : { todo: c.todo }
-    t.test(`${row} ${c.name} → client aborted, ${c.code}`, todo, async (t) => {
+    t.test(`${row} ${c.name} → client aborted, ${c.code}`, async (t) => {
       let client: RawClient | null = null
       const relayed = c.head.length // at least the head must have reached the client
       const up = await ScriptedUpstream.start(t, {
@@ -523,7 +510,7 @@ for (const [row, cases] of Object.entries(ABORTED)) {
         ],
       })
       // A known gap relays the whole body and waits for more: keep it short.
-      const g = await startGateway(t, up.url, c.todo === undefined ? c.options : { timeouts: { idle: 300 } })
+      const g = await startGateway(t, up.url, c.options)
       client = await g.connect()
       client.write(GET)
       await assertAborted(t, client, { relayable: c.relayable ?? decodedPrefix(c), declaredLength: c.declaredLength })

@@ -1,12 +1,13 @@
-// Keep-alive connections to one upstream target. A connection is Connecting, Busy (bound to one
-// exchange), Idle (in the pool) or Closed. An idle connection that closes, or sends anything at
-// all, is dropped: it is never handed to an exchange again.
+// One connection to an upstream target: the socket, its read buffer, its response parser, and
+// what its connect errors mean. A connection is Connecting, Busy (bound to one user: an exchange
+// or a tunnel), Idle (in the pool) or Closed. An idle connection that closes, or sends anything
+// at all, is dropped: it is never handed to an exchange again.
 
 import net from 'node:net'
 import tls from 'node:tls'
 import type { ErrorCode } from '../errors.js'
+import type { Limits } from '../h1/limits.js'
 import { ResponseParser } from '../h1/response-parser.js'
-import type { Limits } from '../h1/validator.js'
 import type { ResolvedTarget } from '../options.js'
 import { Deadline } from './deadline.js'
 
@@ -38,13 +39,17 @@ export const enum ConnState {
   Closed = 3,
 }
 
-export interface PoolConfig {
-  target: ResolvedTarget
-  connectTimeout: number
-  keepAliveTimeout: number
-  maxSockets: number
-  maxIdle: number
-  limits: Limits
+/** What a connection needs to know: where to connect, how long to try, the parser's limits. */
+export interface ConnectionConfig {
+  readonly target: ResolvedTarget
+  readonly connectTimeout: number
+  readonly limits: Limits
+}
+
+/** Who keeps the connection (the pool): told when it closes. */
+export interface ConnectionOwner {
+  readonly config: ConnectionConfig
+  forget(conn: UpstreamConnection): void
 }
 
 /**
@@ -85,7 +90,7 @@ export class UpstreamConnection {
   /** The socket timeout last set (ms, 0: none), so that an unchanged one is not set again. */
   private socketTimeout: number
   private error: Error | null = null
-  private readonly pool: UpstreamPool
+  private readonly pool: ConnectionOwner
   /** The buffer reads go to (TCP and Unix sockets: see READ_BUFFER_MIN); null until the first. */
   private readBuffer: Buffer | null = null
   /** The user kept a reference into readBuffer: the next read needs a new one. */
@@ -93,7 +98,7 @@ export class UpstreamConnection {
   /** The last read filled readBuffer: the next one gets a larger buffer (up to READ_BUFFER_MAX). */
   private readBufferFilled = false
 
-  constructor(pool: UpstreamPool, user: UpstreamUser) {
+  constructor(pool: ConnectionOwner, user: UpstreamUser) {
     this.pool = pool
     this.user = user
     this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
@@ -271,132 +276,45 @@ function connect(
   return socket
 }
 
-/** Certificate verification failures (OpenSSL's X509 errors as Node names them). */
-const CERTIFICATE_ERRORS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
+/**
+ * What a connect error means, by Node's error code (errno names from libuv, DNS codes from
+ * getaddrinfo, OpenSSL's X509 names for certificates). A code not listed is the gateway's own
+ * failure to open a socket (EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL...), never the upstream's.
+ */
+const CONNECT_ERRORS = new Map<string, ErrorCode>([
+  ['ECONNREFUSED', 'UPSTREAM_CONNECT_REFUSED'],
+  ['ENOTFOUND', 'UPSTREAM_DNS_ERROR'],
+  ['EAI_AGAIN', 'UPSTREAM_DNS_ERROR'],
+  ['EAI_FAIL', 'UPSTREAM_DNS_ERROR'],
+  ['EAI_NONAME', 'UPSTREAM_DNS_ERROR'],
+  ['EAI_NODATA', 'UPSTREAM_DNS_ERROR'],
+  ['EHOSTUNREACH', 'UPSTREAM_UNREACHABLE'],
+  ['ENETUNREACH', 'UPSTREAM_UNREACHABLE'],
+  ['EHOSTDOWN', 'UPSTREAM_UNREACHABLE'],
+  ['ENETDOWN', 'UPSTREAM_UNREACHABLE'],
+  ['ETIMEDOUT', 'UPSTREAM_CONNECT_TIMEOUT'],
+  ['ECONNRESET', 'UPSTREAM_CLOSED'],
+  ['ECONNABORTED', 'UPSTREAM_CLOSED'],
+  ['EPIPE', 'UPSTREAM_CLOSED'],
+  ['EPROTO', 'UPSTREAM_TLS_ERROR'],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['SELF_SIGNED_CERT_IN_CHAIN', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['UNABLE_TO_GET_ISSUER_CERT', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['CERT_HAS_EXPIRED', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['CERT_NOT_YET_VALID', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['CERT_REVOKED', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['CERT_UNTRUSTED', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['CERT_REJECTED', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
+  ['ERR_TLS_CERT_ALTNAME_INVALID', 'UPSTREAM_TLS_CERTIFICATE_ERROR'],
 ])
 
-function connectErrorCode(err: Error & { code?: string }): ErrorCode {
+/** The code for a connect error (see CONNECT_ERRORS); other TLS failures are UPSTREAM_TLS_ERROR. */
+export function connectErrorCode(err: Error & { code?: string }): ErrorCode {
   const code = err.code ?? ''
-  if (CERTIFICATE_ERRORS.has(code)) return 'UPSTREAM_TLS_CERTIFICATE_ERROR'
-  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'UPSTREAM_TLS_ERROR'
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'UPSTREAM_CONNECT_REFUSED'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-    case 'EAI_NONAME':
-      return 'UPSTREAM_DNS_ERROR'
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return 'UPSTREAM_UNREACHABLE'
-    case 'ETIMEDOUT':
-      return 'UPSTREAM_CONNECT_TIMEOUT'
-    default:
-      return 'UPSTREAM_CLOSED'
-  }
-}
-
-export class UpstreamPool {
-  readonly config: PoolConfig
-  private readonly idle: UpstreamConnection[] = []
-  private readonly waiting: UpstreamUser[] = []
-  private open = 0
-  private closed = false
-
-  constructor(config: PoolConfig) {
-    this.config = config
-  }
-
-  /**
-   * Give `user` a connection: an idle one unless `fresh`, else a new one; `onUpstreamConnect`
-   * is called when it is ready (synchronously for an idle one). Waits when maxSockets are busy.
-   */
-  acquire(user: UpstreamUser, fresh = false): void {
-    while (!fresh) {
-      const conn = this.idle.pop()
-      if (conn === undefined) break
-      // Closed by the peer while idle, its 'end' not handled yet: never use it.
-      if (conn.socket.destroyed || conn.socket.readableEnded || !conn.socket.writable) {
-        conn.destroy()
-        continue
-      }
-      // Its socket timeout is 0 already (cleared before release): only the idle timer runs.
-      conn.takeIdle(user)
-      user.onUpstreamConnect(conn)
-      return
-    }
-    if (this.open >= this.config.maxSockets) {
-      if (fresh && this.idle.length > 0) (this.idle.shift() as UpstreamConnection).destroy()
-      else {
-        this.waiting.push(user)
-        return
-      }
-    }
-    this.open++
-    new UpstreamConnection(this, user)
-  }
-
-  /** Stop waiting for a connection (the exchange ended first). */
-  cancel(user: UpstreamUser): void {
-    const i = this.waiting.indexOf(user)
-    if (i >= 0) this.waiting.splice(i, 1)
-  }
-
-  /** An exchange finished cleanly with this connection: keep it for the next one. */
-  release(conn: UpstreamConnection): void {
-    if (conn.state !== ConnState.Busy) return
-    conn.served++
-    conn.user = null
-    const next = this.waiting.shift()
-    if (next !== undefined) {
-      conn.user = next
-      conn.socket.resume()
-      next.onUpstreamConnect(conn)
-      return
-    }
-    if (this.closed || this.idle.length >= this.config.maxIdle || conn.socket.destroyed) {
-      conn.destroy()
-      return
-    }
-    // The exchange may have paused it for backpressure: an idle socket must be read, so that a
-    // close or unsolicited bytes are seen (and the next response is).
-    conn.socket.resume()
-    conn.setSocketTimeout(0)
-    conn.parkIdle(this.config.keepAliveTimeout)
-    this.idle.push(conn)
-  }
-
-  /** Called by a connection as it closes. */
-  forget(conn: UpstreamConnection): void {
-    const i = this.idle.indexOf(conn)
-    if (i >= 0) this.idle.splice(i, 1)
-    this.open--
-    if (!this.closed) {
-      const next = this.waiting.shift()
-      if (next !== undefined) this.acquire(next)
-    }
-  }
-
-  get stats(): { open: number; idle: number; waiting: number } {
-    return { open: this.open, idle: this.idle.length, waiting: this.waiting.length }
-  }
-
-  /** Close idle connections and refuse to pool more. Busy ones end with their exchanges. */
-  close(): void {
-    this.closed = true
-    for (const conn of [...this.idle]) conn.destroy()
-  }
+  const known = CONNECT_ERRORS.get(code)
+  if (known !== undefined) return known
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'UPSTREAM_TLS_ERROR'
+  return 'GATEWAY_SOCKET_ERROR'
 }

@@ -1,12 +1,11 @@
-// Several upstream targets: one keep-alive pool each, passive health, and the balancing choice.
+// The upstream targets: one keep-alive pool each, passive health, and the balancing choice.
 // A target that fails to connect (refused, timed out, reset before any response byte)
 // `health.maxFails` times within `health.failWindow` is down for `health.failTimeout`, then
 // gets one trial request; a single target is never marked down (as nginx does: there is no
 // other target to prefer).
 
-import type { Limits } from '../h1/validator.js'
 import type { Balance, ResolvedOptions, ResolvedTarget } from '../options.js'
-import { UpstreamPool } from './upstream-pool.js'
+import { UpstreamPool } from './pool.js'
 
 export const enum Health {
   Up = 0,
@@ -83,14 +82,14 @@ export interface TargetStats {
   failures: number
 }
 
-export class Upstreams {
+export class Targets {
   readonly targets: Target[]
   private readonly balance: Balance
   private readonly health: ResolvedOptions['health']
   readonly retries: number
   private readonly byUrl = new Map<string, Target>()
 
-  constructor(options: ResolvedOptions, limits: Limits) {
+  constructor(options: ResolvedOptions) {
     this.balance = options.balance
     this.health = options.health
     this.retries = options.retries
@@ -104,7 +103,7 @@ export class Upstreams {
             keepAliveTimeout: options.timeouts.keepAlive,
             maxSockets: options.pool.maxSockets,
             maxIdle: options.pool.maxIdle,
-            limits,
+            limits: options.limits,
           }),
         ),
     )

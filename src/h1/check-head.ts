@@ -1,0 +1,212 @@
+// Whole-head rules of RULES.md, once a head is complete: framing (F1–F5, F8), upgrades (F7) and
+// the client rules (request-target form, Host). Each returns the parsed head or the first
+// failure, with the offset of the byte to blame.
+
+import type { ParseFailure } from '../errors.js'
+import { type CodeTable, REQUEST_CODES, RESPONSE_CODES, Violation } from './codes.js'
+import { type FieldSummary, listMembers, summarize, validHost } from './fields.js'
+import { FramingError, type FramingResult, messageBodyLength } from './framing.js'
+import { equalsLower } from './grammar.js'
+import { FieldKind, type Framing, type RequestHead, type ResponseHead } from './head.js'
+import type { Limits } from './limits.js'
+import type { HeadScanner } from './scanner.js'
+
+/** What a response is an answer to. */
+export interface RequestContext {
+  readonly method: string
+  /** Protocols the client offered to upgrade to (lowercased); empty when it did not ask. */
+  readonly upgrade: readonly string[]
+}
+
+const FRAMING_REASONS: { readonly [E in FramingError]: string } = {
+  [FramingError.EncodingInHttp10]: 'Transfer-Encoding in an HTTP/1.0 message',
+  [FramingError.FieldsWithoutBody]: 'framing fields in a response that has no body',
+  [FramingError.LengthAndEncoding]: 'Transfer-Encoding together with Content-Length',
+  [FramingError.UnsupportedEncoding]: 'Transfer-Encoding is not exactly one "chunked"',
+}
+
+/**
+ * The framing of a head, or its failure. The offset blamed is the Transfer-Encoding field's
+ * (the Content-Length field's for a non-zero length on a bodiless status), or the final CRLF.
+ */
+function framingOf(result: FramingResult, s: FieldSummary, raw: Buffer, codes: CodeTable): Framing | ParseFailure {
+  if (typeof result !== 'number') return result
+  const field = result === FramingError.FieldsWithoutBody && s.transferEncoding === 0 ? s.clOffset : s.teOffset
+  return {
+    code: codes[result === FramingError.UnsupportedEncoding ? Violation.TransferCoding : Violation.Framing],
+    offset: field >= 0 ? field : raw.length - 2,
+    reason: FRAMING_REASONS[result],
+  }
+}
+
+/**
+ * Check a complete response head (F1–F8 beyond llhttp) and decide its framing.
+ * `interimSoFar` counts the 1xx responses already received for this request.
+ */
+export function checkResponseHead(
+  raw: Buffer,
+  fields: readonly number[],
+  scan: HeadScanner,
+  request: RequestContext,
+  interimSoFar: number,
+  limits: Limits,
+): ResponseHead | ParseFailure {
+  const codes = RESPONSE_CODES
+  const s = summarize(raw, fields, codes)
+  if (s.failure !== null) return s.failure
+  const status = scan.status
+  const minor = scan.minorVersion
+  const framing = framingOf(
+    messageBodyLength({
+      response: true,
+      method: request.method,
+      status,
+      minorVersion: minor,
+      transferEncoding: s.transferEncoding,
+      contentLength: s.contentLength,
+    }),
+    s,
+    raw,
+    codes,
+  )
+  if ('code' in framing) return framing
+  let upgrade: string | null = null
+  if (status === 101) {
+    // F7: 101 only for an offered upgrade, naming an offered protocol (RFC 9110 §7.8, §15.2.2).
+    const named: string[] = []
+    for (let f = 0; f < fields.length; f += 4) {
+      if (s.kinds[f >> 2] === FieldKind.Upgrade) listMembers(raw, fields[f + 2], fields[f + 3], named)
+    }
+    if (request.upgrade.length === 0 || minor === 0) {
+      return { code: codes[Violation.Upgrade], offset: 9, reason: '101 Switching Protocols without an upgrade request' }
+    }
+    if (named.length !== 1 || !request.upgrade.includes(named[0]) || !s.connection.includes('upgrade')) {
+      return {
+        code: codes[Violation.Upgrade],
+        offset: 9,
+        reason: '101 does not name exactly one protocol the client offered',
+      }
+    }
+    upgrade = named[0]
+  } else if (status < 200 && interimSoFar >= limits.maxInterimResponses) {
+    // F8: bounded number of interim responses (RFC 9110 §15.2).
+    return {
+      code: codes[Violation.Framing],
+      offset: 9,
+      reason: `more than ${limits.maxInterimResponses} interim responses`,
+    }
+  }
+  const close = s.connection.includes('close')
+  return {
+    raw,
+    minorVersion: minor,
+    fields,
+    kinds: s.kinds,
+    framing,
+    connection: s.connection,
+    keepAlive: framing.kind !== 'close' && !close && (minor === 1 || s.connection.includes('keep-alive')),
+    status,
+    reasonStart: scan.reasonStart,
+    reasonEnd: scan.reasonEnd,
+    interim: status < 200 && status !== 101,
+    upgrade,
+  }
+}
+
+/** Check a complete request head (client rules of RULES.md) and decide its framing. */
+export function checkRequestHead(
+  raw: Buffer,
+  fields: readonly number[],
+  scan: HeadScanner,
+): RequestHead | ParseFailure {
+  const codes = REQUEST_CODES
+  const s = summarize(raw, fields, codes)
+  if (s.failure !== null) return s.failure
+  const minor = scan.minorVersion
+  const method = raw.toString('latin1', 0, scan.methodEnd)
+  const target = raw.toString('latin1', scan.targetStart, scan.targetEnd)
+  const targetAt = scan.targetStart
+  if (method === 'CONNECT') {
+    return { code: codes[Violation.Method], offset: 0, reason: 'CONNECT is not supported' }
+  }
+  // Request-target forms (RFC 9112 §3.2): origin-form, absolute-form, asterisk-form for OPTIONS.
+  let authority = ''
+  if (target.charCodeAt(0) !== 0x2f) {
+    if (target === '*') {
+      if (method !== 'OPTIONS') {
+        return { code: codes[Violation.Target], offset: targetAt, reason: '"*" target for a method other than OPTIONS' }
+      }
+    } else {
+      const m = /^https?:\/\/([^/?#@]+)([/?].*)?$/i.exec(target)
+      if (m === null) {
+        return {
+          code: codes[Violation.Target],
+          offset: targetAt,
+          reason: 'request-target is not origin-form or absolute-form',
+        }
+      }
+      authority = m[1]
+    }
+  }
+  let hosts = 0
+  let hostStart = 0
+  let hostEnd = 0
+  let expectContinue = false
+  let acceptsTrailers = false
+  let offered: string[] = []
+  for (let f = 0; f < fields.length; f += 4) {
+    const kind = s.kinds[f >> 2]
+    if (kind === FieldKind.Host) {
+      hosts++
+      hostStart = fields[f + 2]
+      hostEnd = fields[f + 3]
+      if (hosts > 1) return { code: codes[Violation.Field], offset: fields[f], reason: 'more than one Host' }
+      if (!validHost(raw, hostStart, hostEnd)) {
+        return { code: codes[Violation.Field], offset: hostStart, reason: 'invalid Host' }
+      }
+    } else if (kind === FieldKind.Expect) {
+      expectContinue = equalsLower(raw, fields[f + 2], fields[f + 3], '100-continue')
+    } else if (kind === FieldKind.TE) {
+      const te: string[] = []
+      listMembers(raw, fields[f + 2], fields[f + 3], te)
+      acceptsTrailers = te.includes('trailers')
+    } else if (kind === FieldKind.Upgrade) {
+      offered = []
+      listMembers(raw, fields[f + 2], fields[f + 3], offered)
+    }
+  }
+  if (hosts === 0 && minor === 1) {
+    return { code: codes[Violation.Field], offset: raw.length - 2, reason: 'missing Host' }
+  }
+  const framing = framingOf(
+    messageBodyLength({
+      response: false,
+      method,
+      status: 0,
+      minorVersion: minor,
+      transferEncoding: s.transferEncoding,
+      contentLength: s.contentLength,
+    }),
+    s,
+    raw,
+    codes,
+  )
+  if ('code' in framing) return framing
+  const upgrade = s.connection.includes('upgrade') && minor === 1 ? offered : []
+  const close = s.connection.includes('close')
+  return {
+    raw,
+    minorVersion: minor,
+    fields,
+    kinds: s.kinds,
+    framing,
+    connection: s.connection,
+    keepAlive: !close && (minor === 1 || s.connection.includes('keep-alive')),
+    method,
+    target,
+    host: authority !== '' ? authority : raw.toString('latin1', hostStart, hostEnd),
+    expectContinue,
+    upgrade,
+    acceptsTrailers,
+  }
+}

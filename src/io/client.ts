@@ -1,0 +1,71 @@
+// The two sides of an exchange's contract with its client, as interfaces: what Exchange may ask
+// of whoever holds the client's end of the connection (ExchangeClient), and what that holder may
+// tell the exchange (ClientExchange). ClientConnection implements the first on a raw socket; the
+// embedding API implements it on node:http's ServerResponse.
+
+import type { GatewayError } from '../errors.js'
+import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
+import type { ResponsePlan } from '../h1/plan.js'
+import type { UpstreamConnection } from './upstream-connection.js'
+
+export interface ExchangeClient {
+  /** The client's address, for reports. */
+  readonly remoteAddress: string
+  /** The scheme the client used (X-Forwarded-Proto). */
+  readonly protocol: 'http' | 'https'
+  /** The connection may carry another request after this exchange (see planResponse). */
+  readonly persistent: boolean
+  /**
+   * Bytes given to the send calls are still referenced by a write that did not complete: the
+   * upstream read buffer they are views of must not be read into again.
+   */
+  readonly writing: boolean
+
+  // The response, gathered by the send calls and written by `flush` (one write per upstream read).
+  /** An interim response (1xx other than 101). */
+  sendInterim(head: ResponseHead): void
+  /** The final head, framed and completed as `plan` says. */
+  sendHead(head: ResponseHead, plan: ResponsePlan): void
+  /** A slice of the body: unchanged until `flush` returns. */
+  sendBody(chunk: Buffer): void
+  /** The body is complete; the trailers to relay, or null. */
+  sendEnd(trailers: readonly Trailer[] | null): void
+  /** Write what was gathered. False: the client is full, and `ClientExchange.clientDrained` follows. */
+  flush(): boolean
+  /** Drop what was gathered and not written (the exchange failed before it could be). */
+  discard(): void
+
+  /** Stop reading the request body: the upstream cannot take more now. */
+  pauseReading(): void
+  resumeReading(): void
+
+  // Endings: exactly one of these per exchange, or none when the client went away first.
+  /** The response was relayed completely; `reusable`: the connection may carry another request. */
+  exchangeDone(reusable: boolean): void
+  /** Nothing of the final response was sent: answer `err` with an error response. */
+  answerError(err: GatewayError, request: RequestHead, requestComplete: boolean): void
+  /** Part of the response was sent: make the truncation visible. */
+  abort(): void
+  /** A 101 was relayed (and flushed): the connection becomes a tunnel to `upstream`. */
+  startTunnel(upstream: UpstreamConnection, rest: Buffer | null): void
+}
+
+/** What the client's holder tells the exchange it runs. */
+export interface ClientExchange {
+  readonly request: RequestHead
+  start(): void
+  /** A slice of the request body (validated by the request parser). */
+  requestBody(chunk: Buffer): void
+  requestComplete(): void
+  /** The client took the response bytes that were pending. */
+  clientDrained(): void
+  /** The client went away (closed or reset) before the exchange ended. */
+  clientAborted(): void
+  /** The client took no response bytes for `idle` ms. */
+  clientStalled(idle: number): void
+  /**
+   * The request turned out malformed: drop the upstream side. Returns whether the client can
+   * still be answered with an error response (no final head relayed yet).
+   */
+  abandon(): boolean
+}

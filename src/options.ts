@@ -73,6 +73,30 @@ export interface WeightedUpstream {
 
 export type Balance = 'round-robin' | 'least-connections' | 'power-of-two-choices'
 
+/**
+ * Where one request goes and how it is reshaped: what `route(request)` may return, and what
+ * `proxy()` / `upgrade()` take as options. Every field is optional; an absent one changes nothing.
+ */
+export interface RouteOptions {
+  /** Target URL(s) among the configured upstreams (as given in `upstream`); a list is balanced. */
+  target?: string | string[]
+  /** The request-target sent upstream: origin-form, or `*` for OPTIONS. */
+  path?: string
+  /** The Host sent upstream; 'target' for the chosen target's authority. */
+  host?: string
+  /** Per field name: replace all fields of that name (a list: several lines); null removes it. */
+  headers?: Record<string, string | string[] | null>
+}
+
+/** Options of `proxy()` and `upgrade()` (embedding in node:http and frameworks). */
+export interface ProxyOptions extends RouteOptions {
+  /** The request body to send, when a body parser already consumed the request's. */
+  body?: Buffer | Uint8Array | string | null
+}
+
+/** What a `route` hook may return: a target URL, a list of them, a RouteOptions object, or undefined. */
+export type RouteResult = string | string[] | RouteOptions | undefined
+
 /** Passive health (RULES of issue 7): a target failing `maxFails` times within `failWindow` ms is down for `failTimeout` ms. */
 export interface HealthOptions {
   maxFails?: number
@@ -95,7 +119,7 @@ export interface GatewayOptions {
    * `upstream`), a list of them (balanced), or undefined for all. Anything else is a 502
    * GATEWAY_INTERNAL_ERROR for that request.
    */
-  route?: (request: RequestHead) => string | string[] | undefined
+  route?: (request: RequestHead) => RouteResult
   timeouts?: Timeouts
   limits?: GatewayLimits
   pool?: PoolOptions
@@ -129,7 +153,7 @@ export interface ResolvedOptions {
   balance: Balance
   health: Required<HealthOptions>
   retries: number
-  route: ((request: RequestHead) => string | string[] | undefined) | null
+  route: ((request: RequestHead) => RouteResult) | null
   timeouts: Required<Timeouts>
   limits: Limits
   pool: Required<PoolOptions>

@@ -10,8 +10,11 @@ export async function start(upstream: string) {
   return {
     url: `http://127.0.0.1:${port}`,
     close: async () => {
-      await new Promise((resolve) => server.close(resolve))
+      // Stop accepting, then close the gateway: it ends idle keep-alive connections, which
+      // server.close() waits for (closed the other way round, it waits for the clients' timeout).
+      const closed = new Promise((resolve) => server.close(resolve))
       await gateway.close()
+      await closed
     },
   }
 }

@@ -153,14 +153,14 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   private async shutdown(): Promise<void> {
     const closed = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
-    for (const conn of this.refused) conn.destroy()
+    for (const conn of this.refused) conn.abort()
     for (const client of this.clients) client.shutdown()
     if (this.clients.size > 0) {
       await new Promise<void>((resolve) => {
         // Past timeouts.shutdown, cut off what still runs. A destroyed socket emits 'close' a
         // moment later: resolve on the last one (whenIdle), so that close() leaves nothing open.
         const timer = setTimeout(() => {
-          for (const client of this.clients) client.destroy()
+          for (const client of this.clients) client.abort()
         }, this.options.timeouts.shutdown)
         this.whenIdle = () => {
           clearTimeout(timer)

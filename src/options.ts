@@ -97,7 +97,7 @@ export interface ProxyOptions extends RouteOptions {
 /** What a `route` hook may return: a target URL, a list of them, a RouteOptions object, or undefined. */
 export type RouteResult = string | string[] | RouteOptions | undefined
 
-/** Passive health (RULES of issue 7): a target failing `maxFails` times within `failWindow` ms is down for `failTimeout` ms. */
+/** Passive health: a target failing `maxFails` times within `failWindow` ms is down for `failTimeout` ms. */
 export interface HealthOptions {
   maxFails?: number
   failWindow?: number

@@ -293,8 +293,8 @@ export class HeadScanner {
 /**
  * Index of the first CR or LF in `buf[from, stop)`, or `stop` if there is none. The hottest
  * loop of head parsing, so it is two Buffer#indexOf calls (memchr in C++, a fast API call)
- * rather than a JavaScript loop over the bytes: about 2.5x faster on typical 20-60 byte field
- * lines. Each search may run past `stop` (to the end of `buf`, never past the first CR / LF).
+ * rather than a JavaScript loop over the bytes, which is slower on field lines of typical
+ * length. Each search may run past `stop` (to the end of `buf`, never past the first CR / LF).
  */
 function lineBreak(buf: Uint8Array, from: number, stop: number): number {
   let cr = buf.indexOf(CR, from)

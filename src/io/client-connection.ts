@@ -374,10 +374,6 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     }
   }
 
-  destroy(): void {
-    this.abort()
-  }
-
   private readonly onEnd = (): void => {
     if (this.state === ClientState.Tunnel) {
       ;(this.tunnel as Tunnel).clientEnded()

@@ -11,8 +11,8 @@ import type { WriteBatch } from './write-batch.js'
 export interface ClientHandle {
   /** Finish what is in flight, take no new request, then close. */
   shutdown(): void
-  /** Close now (shutdown took too long). */
-  destroy(): void
+  /** Close now, visibly (shutdown took too long). */
+  abort(): void
 }
 
 export interface GatewayContext {

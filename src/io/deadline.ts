@@ -1,8 +1,8 @@
 // A one-shot timeout that is cheap to re-arm, for the timeouts the gateway moves on every
 // request (request head, keep-alive idle, response head, pooled connection idle).
 //
-// Re-arming a Node timer per request costs a clearTimeout and a new Timeout object each time
-// (about a tenth of a small request's CPU when five of them ran per request). Here `arm` only
+// Re-arming a Node timer per request costs a clearTimeout and a new Timeout object each time,
+// several times per request. Here `arm` only
 // stores a deadline; the one underlying Timeout is created, or replaced, only when the new
 // deadline is earlier than the moment it will fire at. A Timeout that fires before the current
 // deadline (the deadline moved later, or was disarmed and armed again) re-arms for the rest, so
@@ -23,10 +23,6 @@ export class Deadline {
   constructor(onExpire: () => void, unref: boolean) {
     this.onExpire = onExpire
     this.unref = unref
-  }
-
-  get armed(): boolean {
-    return this.at !== 0
   }
 
   /** Call `onExpire` in `ms` milliseconds (replacing any earlier arming). */

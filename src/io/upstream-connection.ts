@@ -60,8 +60,8 @@ export interface ConnectionOwner {
  *
  * It starts small and doubles each time a read fills it, up to READ_BUFFER_MAX: a connection
  * carrying small responses holds 16 KiB, one carrying large bodies reads them in few, large
- * reads (a 64 KiB body in one read of 128 KiB rather than two of 64: a quarter less CPU per
- * request in the 64k benchmark). A pooled connection keeps its size (maxIdle bounds the total).
+ * reads (a 64 KiB body in one read of 128 KiB rather than two of 64). A pooled connection keeps
+ * its size (maxIdle bounds the total).
  */
 const READ_BUFFER_MIN = 16 * 1024
 const READ_BUFFER_MAX = 128 * 1024

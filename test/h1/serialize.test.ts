@@ -5,30 +5,12 @@
 // examples check whole heads byte for byte (the fields in between: test/io/relay.test.ts).
 import fc from 'fast-check'
 import t from 'tap'
-import type { RequestHead, ResponseHead } from '../../src/h1/head.js'
-import { RequestParser } from '../../src/h1/request-parser.js'
-import { ResponseParser } from '../../src/h1/response-parser.js'
 import { serializeRequestHead, serializeResponseHead } from '../../src/h1/serialize.js'
+import { parseRequestHead, parseResponseHead } from '../helpers/heads.js'
 import { validRequest } from '../helpers/http-arbitraries.js'
 import { numRuns } from '../helpers/runs.js'
 
 const NUM_RUNS = numRuns(200)
-
-function parseHead(raw: string): RequestHead {
-  let head: RequestHead | null = null
-  const parser = new RequestParser({
-    onHead: (h) => {
-      head = h
-    },
-    onBody() {},
-    onTrailers() {},
-    onComplete() {},
-  })
-  const n = parser.execute(Buffer.from(raw, 'latin1'))
-  parser.destroy()
-  if (n < 0 || head === null) throw new Error(`not parsed: ${JSON.stringify(raw)}`)
-  return head
-}
 
 /** RFC 9112 §3.2.2: absolute-form becomes origin-form (path and query; "/" when empty). */
 function expectedTarget(target: string): string {
@@ -40,7 +22,7 @@ function expectedTarget(target: string): string {
 t.test('request line: HTTP/1.1, origin-form; absolute-form names its Host', (t) => {
   fc.assert(
     fc.property(validRequest, (c) => {
-      const head = parseHead(c.raw)
+      const head = parseRequestHead(c.raw)
       const out = serializeRequestHead(head, 'X-Added: 1\r\n').toString('latin1')
       const line = `${c.message.method} ${expectedTarget(c.message.target)} HTTP/1.1\r\n`
       if (!out.startsWith(line)) return false
@@ -57,12 +39,12 @@ t.test('request line: HTTP/1.1, origin-form; absolute-form names its Host', (t) 
 })
 
 t.test('an HTTP/1.1 origin-form request line goes out byte for byte', (t) => {
-  const head = parseHead('GET /a%20b?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n')
+  const head = parseRequestHead('GET /a%20b?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n')
   t.equal(
     serializeRequestHead(head, 'Via: 1.1 strictgate\r\n').toString('latin1'),
     'GET /a%20b?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\nVia: 1.1 strictgate\r\n\r\n',
   )
-  const old = parseHead('GET /a HTTP/1.0\r\nAccept: */*\r\n\r\n')
+  const old = parseRequestHead('GET /a HTTP/1.0\r\nAccept: */*\r\n\r\n')
   t.equal(
     serializeRequestHead(old, '').toString('latin1'),
     'GET /a HTTP/1.1\r\nAccept: */*\r\n\r\n',
@@ -70,24 +52,6 @@ t.test('an HTTP/1.1 origin-form request line goes out byte for byte', (t) => {
   )
   t.end()
 })
-
-function parseResponseHead(raw: string): ResponseHead {
-  let head: ResponseHead | null = null
-  const events = {
-    onHead: (h: ResponseHead) => {
-      head = h
-    },
-    onBody() {},
-    onTrailers() {},
-    onComplete() {},
-  }
-  const parser = new ResponseParser(events)
-  parser.expect({ method: 'GET', upgrade: [] }, events)
-  const n = parser.execute(Buffer.from(raw, 'latin1'))
-  parser.destroy()
-  if (n < 0 || head === null) throw new Error(`not parsed: ${JSON.stringify(raw)}`)
-  return head
-}
 
 t.test('status line: relayed as HTTP/1.1 with the code and reason as received', (t) => {
   for (const [version, reason] of [

@@ -477,6 +477,18 @@ t.test('onError cannot take over framing or connection management', async (t) =>
   t.equal(response.body.toString(), 'x')
 })
 
+t.test('onError fields replace the defaults whatever their case (one Content-Type, one Cache-Control)', async (t) => {
+  // Regression: { 'content-type': ... } went out next to the default Content-Type.
+  const up = await ScriptedUpstream.start(t, { script: [read(), write('HTTP/1.1 600 Nope\r\n\r\n')] })
+  const g = await startGateway(t, up.url, {
+    onError: () => ({ headers: { 'content-type': 'text/html', 'CACHE-CONTROL': 'no-cache' }, body: '<p>x</p>' }),
+  })
+  const { response } = await g.request(GET)
+  t.same(fieldValues(response.headers, 'content-type'), ['text/html'])
+  t.same(fieldValues(response.headers, 'cache-control'), ['no-cache'])
+  t.ok(response.raw.includes('\r\ncontent-type: text/html\r\n'), 'the name as the hook wrote it')
+})
+
 for (const [what, custom] of [
   ['a header value with CR LF', { headers: { 'X-Evil': 'a\r\nSet-Cookie: stolen=1' } }],
   ['a header value with LF', { headers: { 'X-Evil': 'a\nb' } }],

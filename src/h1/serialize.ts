@@ -1,8 +1,8 @@
 // Heads on the way out: the received head's field lines are copied as raw byte ranges, minus
-// the hop-by-hop fields (RFC 9110 §7.6.1), plus what the gateway adds (Via, framing, ...).
-// Canned error responses are built once per code and reused.
+// the hop-by-hop fields (RFC 9110 §7.6.1) and the fields an edit replaces, plus the edit's lines
+// and what the gateway adds (Via, framing, ...).
 
-import { type ErrorCode, proxyStatusFor, statusFor } from '../errors.js'
+import type { HeadEdit } from './edits.js'
 import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead, type Trailer } from './head.js'
 
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade'])
@@ -16,25 +16,33 @@ function connectionNamed(head: Head): Set<string> | null {
   return named
 }
 
+/** Which received fields go out, besides the end-to-end ones (flags). */
 const enum Keep {
-  /** Everything end to end. */
   EndToEnd = 0,
-  /** Also keep Upgrade (a requested upgrade, a 101). */
-  WithUpgrade = 1,
-  /** Also drop Host (replaced from an absolute-form target). */
-  WithoutHost = 2,
+  /** Keep Upgrade (a requested upgrade, a 101). */
+  Upgrade = 1,
+  /** Drop Host (the gateway writes another: absolute-form target, a host edit). */
+  DropHost = 2,
 }
 
-/** Which field lines build() drops (1), reused from call to call: no array per head. */
-let dropScratch = new Uint8Array(64)
+const enum Line {
+  Copy = 0,
+  Drop = 1,
+  /** Name as received, value from the edit. */
+  Replace = 2,
+}
+
+/** What build() does with each field line, reused from call to call: no array per head. */
+let lineScratch = new Uint8Array(64)
 
 /** Where a serialized head is built: a new Buffer of `size` bytes, or memory the caller reuses. */
 export type Allocator = (size: number) => Buffer
 
 /**
  * Copies `prefix`, then `head.raw[rawFrom, rawTo)` (the rest of a status line), the kept field
- * lines of `head` and `suffix` into one Buffer from `alloc`. `prefix` and `suffix` are latin1
- * strings. Content-Length is dropped too: the caller writes the framing it chose.
+ * lines of `head` (values replaced as `edit` says), the edit's lines and `suffix` into one
+ * Buffer from `alloc`. `prefix` and `suffix` are latin1 strings. Content-Length is dropped too:
+ * the caller writes the framing it chose.
  */
 function build(
   head: Head,
@@ -44,44 +52,62 @@ function build(
   keep: Keep,
   suffix: string,
   alloc: Allocator,
+  edit: HeadEdit | null,
 ): Buffer {
   const { raw, fields, kinds } = head
   const n = kinds.length
   const named = head.connection.length === 0 ? null : connectionNamed(head)
-  // Pass 1: mark kept lines and measure.
+  const editDrop = edit?.drop ?? null
+  const editValues = edit?.values ?? null
+  const lower = named !== null || editDrop !== null
+  if (edit !== null) suffix = edit.lines + suffix
+  // Pass 1: what happens to each line, and the size.
   let size = prefix.length + (rawTo - rawFrom) + suffix.length + 2
-  if (dropScratch.length < n) dropScratch = new Uint8Array(Math.max(n, 2 * dropScratch.length))
-  const drop = dropScratch
-  let dropped = 0
+  if (lineScratch.length < n) lineScratch = new Uint8Array(Math.max(n, 2 * lineScratch.length))
+  const line = lineScratch
+  let copied = 0
   for (let i = 0; i < n; i++) {
     const kind = kinds[i]
-    let d =
+    let drop =
       kind === FieldKind.ContentLength ||
-      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && keep === Keep.WithUpgrade)) ||
-      (kind === FieldKind.Host && keep === Keep.WithoutHost)
-    if (!d && named !== null) d = named.has(raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase())
-    drop[i] = d ? 1 : 0
-    if (d) dropped++
-    else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
+      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && (keep & Keep.Upgrade) !== 0)) ||
+      (kind === FieldKind.Host && (keep & Keep.DropHost) !== 0)
+    if (!drop && lower) {
+      const name = raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase()
+      drop = named?.has(name) === true || editDrop?.has(name) === true
+    }
+    const value = drop || editValues === null ? undefined : editValues.get(i)
+    if (drop) {
+      line[i] = Line.Drop
+    } else if (value !== undefined) {
+      line[i] = Line.Replace
+      size += fields[4 * i + 1] - fields[4 * i] + 4 + value.length
+    } else {
+      line[i] = Line.Copy
+      copied++
+      size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
+    }
   }
   const out = alloc(size)
   let pos = prefix.length === 0 ? 0 : out.write(prefix, 0, 'latin1')
   if (rawTo > rawFrom) pos += raw.copy(out, pos, rawFrom, rawTo)
-  if (n > 0) {
-    if (dropped === 0) {
-      // Common case: every field line is kept, one copy.
-      pos += raw.copy(out, pos, fields[0], raw.length - 2)
-    } else {
-      let runStart = -1
-      for (let i = 0; i <= n; i++) {
-        if (i < n && drop[i] === 0) {
-          if (runStart < 0) runStart = fields[4 * i]
-          continue
-        }
-        if (runStart >= 0) {
-          pos += raw.copy(out, pos, runStart, i < n ? fields[4 * i] : raw.length - 2)
-          runStart = -1
-        }
+  if (n > 0 && copied === n) {
+    // Common case: every field line is kept as it is, one copy.
+    pos += raw.copy(out, pos, fields[0], raw.length - 2)
+  } else if (n > 0) {
+    let runStart = -1
+    for (let i = 0; i <= n; i++) {
+      if (i < n && line[i] === Line.Copy) {
+        if (runStart < 0) runStart = fields[4 * i]
+        continue
+      }
+      if (runStart >= 0) {
+        pos += raw.copy(out, pos, runStart, i < n ? fields[4 * i] : raw.length - 2)
+        runStart = -1
+      }
+      if (i < n && line[i] === Line.Replace) {
+        pos += raw.copy(out, pos, fields[4 * i], fields[4 * i + 1])
+        pos += out.write(`: ${(editValues as ReadonlyMap<number, string>).get(i)}\r\n`, pos, 'latin1')
       }
     }
   }
@@ -102,34 +128,56 @@ export function originForm(head: RequestHead): string {
   return rest.charCodeAt(0) === 0x3f ? `/${rest}` : rest
 }
 
-/**
- * The request head sent upstream: HTTP/1.1 request line, end-to-end fields, then `extra`
- * (field lines ending in CRLF: Via, X-Forwarded-*, framing, Connection, Host).
- */
-export function serializeRequestHead(head: RequestHead, extra: string, alloc: Allocator = Buffer.allocUnsafe): Buffer {
-  const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
-  const keep = head.upgrade.length > 0 ? Keep.WithUpgrade : absolute ? Keep.WithoutHost : Keep.EndToEnd
-  if (!absolute && head.minorVersion === 1) {
-    // The request line goes as received: strict parsing admits exactly `method SP target SP
-    // HTTP/1.1 CRLF` (method and target are latin1 strings: one character per byte).
-    return build(head, '', 0, head.method.length + head.target.length + 12, keep, extra, alloc)
-  }
-  const prefix = `${head.method} ${originForm(head)} HTTP/1.1\r\n`
-  return build(head, absolute ? `${prefix}Host: ${head.host}\r\n` : prefix, 0, 0, keep, extra, alloc)
+/** How a request is reshaped on its way upstream (rewriting): each part null when unchanged. */
+export interface RequestRewrite {
+  /** The request-target (validated origin-form, or `*`). */
+  readonly path: string | null
+  /** The Host value (validated). */
+  readonly host: string | null
+  readonly edit: HeadEdit | null
 }
 
-/** A response head relayed to the client: HTTP/1.1 status line as received, end-to-end fields, `extra`. */
+/**
+ * The request head sent upstream: HTTP/1.1 request line, end-to-end fields (as `rewrite` edits
+ * them), then `extra` (field lines ending in CRLF: Via, X-Forwarded-*, framing, Connection, Host).
+ * A Host the gateway writes (absolute-form, a host edit) comes first (RFC 9112 §3.2).
+ */
+export function serializeRequestHead(
+  head: RequestHead,
+  extra: string,
+  alloc: Allocator = Buffer.allocUnsafe,
+  rewrite: RequestRewrite | null = null,
+): Buffer {
+  const absolute = head.target.charCodeAt(0) !== 0x2f && head.target !== '*'
+  const host = rewrite?.host ?? (absolute ? head.host : null)
+  const keep = (head.upgrade.length > 0 ? Keep.Upgrade : Keep.EndToEnd) | (host !== null ? Keep.DropHost : 0)
+  const edit = rewrite?.edit ?? null
+  const path = rewrite?.path ?? null
+  if (!absolute && path === null && host === null && head.minorVersion === 1) {
+    // The request line goes as received: strict parsing admits exactly `method SP target SP
+    // HTTP/1.1 CRLF` (method and target are latin1 strings: one character per byte).
+    return build(head, '', 0, head.method.length + head.target.length + 12, keep, extra, alloc, edit)
+  }
+  let prefix = `${head.method} ${path ?? originForm(head)} HTTP/1.1\r\n`
+  if (host !== null) prefix += `Host: ${host}\r\n`
+  return build(head, prefix, 0, 0, keep, extra, alloc, edit)
+}
+
+/**
+ * A response head relayed to the client: HTTP/1.1 status line as received, end-to-end fields (as
+ * `edit` edits them), `extra`.
+ */
 export function serializeResponseHead(
   head: ResponseHead,
   extra: string,
   alloc: Allocator = Buffer.allocUnsafe,
+  edit: HeadEdit | null = null,
 ): Buffer {
-  // "HTTP/1.x" is 8 bytes; the rest of the status line (" 200 OK\r\n") is relayed as received,
-  // copied straight into the head's Buffer.
-  const keep = head.upgrade !== null ? Keep.WithUpgrade : Keep.EndToEnd
-  // An HTTP/1.1 status line goes as received, all of it.
-  if (head.minorVersion === 1) return build(head, '', 0, head.reasonEnd + 2, keep, extra, alloc)
-  return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra, alloc)
+  const keep = head.upgrade !== null ? Keep.Upgrade : Keep.EndToEnd
+  // An HTTP/1.1 status line goes as received, all of it; for HTTP/1.0, "HTTP/1.1" and then the
+  // rest of the status line (" 200 OK\r\n") as received.
+  if (head.minorVersion === 1) return build(head, '', 0, head.reasonEnd + 2, keep, extra, alloc, edit)
+  return build(head, 'HTTP/1.1', 8, head.reasonEnd + 2, keep, extra, alloc, edit)
 }
 
 /** The last chunk of a chunked body, with no trailer section. */
@@ -140,88 +188,4 @@ export function serializeTrailers(trailers: readonly Trailer[]): Buffer {
   let t = '0\r\n'
   for (const [name, value] of trailers) t += `${name}: ${value}\r\n`
   return Buffer.from(`${t}\r\n`, 'latin1')
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-}
-
-export function reasonFor(status: number): string {
-  return REASONS[status] ?? (status < 500 ? 'Client Error' : 'Server Error')
-}
-
-function proxyStatus(code: ErrorCode): string {
-  return `strictgate; error=${proxyStatusFor(code)}; details="${code}"`
-}
-
-const canned = new Map<string, Buffer>()
-
-/**
- * The gateway's own error response for `code` (RULES.md "The error response"), built once.
- * `close` adds `Connection: close`.
- */
-export function errorResponse(code: ErrorCode, close: boolean): Buffer {
-  const key = close ? `${code}:close` : code
-  let buf = canned.get(key)
-  if (buf === undefined) {
-    const status = statusFor(code)
-    const body = `${reasonFor(status)}\n`
-    buf = Buffer.from(
-      `HTTP/1.1 ${status} ${reasonFor(status)}\r\n` +
-        'Content-Type: text/plain; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Cache-Control: no-store\r\n' +
-        `Proxy-Status: ${proxyStatus(code)}\r\n` +
-        (close ? 'Connection: close\r\n' : '') +
-        `\r\n${body}`,
-      'latin1',
-    )
-    canned.set(key, buf)
-  }
-  return buf
-}
-
-/** Fields of an error response that a custom one cannot set. */
-const GATEWAY_FIELDS = new Set(['content-length', 'transfer-encoding', 'connection', 'proxy-status'])
-
-/** An error response customised by an onError hook (already validated). */
-export function customErrorResponse(
-  code: ErrorCode,
-  close: boolean,
-  custom: { status?: number; headers?: Record<string, string>; body?: string | Buffer },
-  headRequest: boolean,
-): Buffer {
-  const status = custom.status ?? statusFor(code)
-  const body =
-    custom.body === undefined
-      ? Buffer.from(`${reasonFor(status)}\n`)
-      : typeof custom.body === 'string'
-        ? Buffer.from(custom.body)
-        : custom.body
-  // Defaults first, each replaced by a custom field of the same name in any case (names are
-  // case-insensitive: RFC 9110 §5.1); framing and connection management stay the gateway's.
-  const fields = new Map<string, [string, string]>([
-    ['content-type', ['Content-Type', 'text/plain; charset=utf-8']],
-    ['cache-control', ['Cache-Control', 'no-store']],
-  ])
-  for (const [name, value] of Object.entries(custom.headers ?? {})) {
-    const lower = name.toLowerCase()
-    if (!GATEWAY_FIELDS.has(lower)) fields.set(lower, [name, value])
-  }
-  let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`
-  for (const [name, value] of fields.values()) head += `${name}: ${value}\r\n`
-  head += `Content-Length: ${body.length}\r\nProxy-Status: ${proxyStatus(code)}\r\n`
-  if (close) head += 'Connection: close\r\n'
-  head += '\r\n'
-  return headRequest ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body])
 }

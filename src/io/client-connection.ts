@@ -4,16 +4,11 @@
 
 import type { Socket } from 'node:net'
 import { type ErrorCode, GatewayError, type ParseFailure } from '../errors.js'
+import { customErrorResponse, errorResponse } from '../h1/error-response.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import { OutFraming, type ResponsePlan } from '../h1/plan.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
-import {
-  customErrorResponse,
-  errorResponse,
-  LAST_CHUNK,
-  serializeResponseHead,
-  serializeTrailers,
-} from '../h1/serialize.js'
+import { LAST_CHUNK, serializeResponseHead, serializeTrailers } from '../h1/serialize.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
 import type { ClientHandle, GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'

@@ -1,0 +1,135 @@
+// The request-target and Host grammars (src/h1/uri.ts), from RFC 3986's ABNF, byte by byte.
+import t from 'tap'
+import { isHost, isIPv6, isOriginForm } from '../../src/h1/uri.js'
+
+t.test('origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1, RFC 3986 §3.3, §3.4)', async (t) => {
+  for (const ok of [
+    '/',
+    '//',
+    '/a/b/c',
+    '/a%20b',
+    '/%2F%2f',
+    "/pchar-._~!$&'()*+,;=:@",
+    '/p?q=1&r=2',
+    '/p?q?r/s',
+    '/a;b',
+    // The named leniency: browsers send these raw (WHATWG URL standard).
+    '/{x}',
+    '/a|b',
+    '/a^b',
+    '/a`b',
+  ]) {
+    t.ok(isOriginForm(ok), JSON.stringify(ok))
+  }
+  for (const bad of [
+    '',
+    'a',
+    '*',
+    'http://a/',
+    '/a#b',
+    '/a"b',
+    '/a<b',
+    '/a>b',
+    '/a\\b',
+    '/a b',
+    '/a\tb',
+    '/a\x00b',
+    '/a\x7fb',
+    '/a\x80b',
+    '/a\xffb',
+    '/%',
+    '/%2',
+    '/%zz',
+    '/%2g',
+    '/a[b',
+    '/a]b',
+  ]) {
+    t.notOk(isOriginForm(bad), JSON.stringify(bad))
+  }
+  // Every byte on its own, after "/": exactly the grammar's set.
+  const allowed = new Set(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?{}|^`".split(''),
+  )
+  for (let c = 0; c < 256; c++) {
+    const ch = String.fromCharCode(c)
+    t.equal(isOriginForm(`/${ch}`), allowed.has(ch), `byte 0x${c.toString(16)}`)
+  }
+})
+
+t.test('IPv6address (RFC 3986 §3.2.2)', async (t) => {
+  for (const ok of [
+    '::',
+    '::1',
+    '1::',
+    '2001:db8::1',
+    '2001:DB8:0:0:8:800:200C:417A',
+    'ff01::101',
+    '::ffff:192.0.2.1',
+    '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:1.2.3.4',
+    '1::2:3:4:5:6:7',
+  ]) {
+    t.ok(isIPv6(ok), ok)
+  }
+  for (const bad of [
+    '',
+    ':',
+    '1',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::',
+    'g::',
+    '1:2:3:4:5:6:7::8',
+    '::1.2.3',
+    '::1.2.3.256',
+    '::01.2.3.4',
+    '1.2.3.4::',
+  ]) {
+    t.notOk(isIPv6(bad), bad)
+  }
+})
+
+t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2)', async (t) => {
+  for (const ok of [
+    '',
+    'example.com',
+    'example.com:80',
+    'EXAMPLE.com:8080',
+    'a-b_c~d.e',
+    "a!$&'()*+,;=b",
+    'xn--bcher-kva.example',
+    '192.0.2.1',
+    '192.0.2.1:443',
+    '[::1]',
+    '[::1]:8080',
+    '[v1.fe80::a+en1]',
+    'a%20b',
+    'example.com:',
+  ]) {
+    t.ok(isHost(ok), JSON.stringify(ok))
+  }
+  for (const bad of [
+    'user@example.com',
+    'user:pw@example.com',
+    'example.com:80a',
+    'example.com:http',
+    'example.com:-1',
+    'example.com:80:81',
+    '::1',
+    '[::1',
+    '[::1]x',
+    '[::1]:8a',
+    '[zz]',
+    'a b',
+    'a/b',
+    'a?b',
+    'a#b',
+    'a%2',
+    'a%zz',
+    'exa\tmple',
+    'a\x80',
+  ]) {
+    t.notOk(isHost(bad), JSON.stringify(bad))
+  }
+})

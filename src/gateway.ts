@@ -8,6 +8,7 @@ import type { RequestHead } from './h1/head.js'
 import { ClientConnection } from './io/client-connection.js'
 import type { ClientHandle, GatewayContext } from './io/context.js'
 import { OutputArena } from './io/output-arena.js'
+import { reservedFields, rewritesResponses } from './io/rewriting.js'
 import { type TargetStats, Targets } from './io/targets.js'
 import { WriteBatch } from './io/write-batch.js'
 import {
@@ -65,6 +66,8 @@ class GatewayImpl implements Gateway, GatewayContext {
   readonly viaField: string
   readonly arena = new OutputArena()
   readonly batch = new WriteBatch(this.arena.take)
+  readonly reserved: GatewayContext['reserved']
+  readonly rewritesResponses: boolean
   /** Connections being served (what limits.maxConnections counts). */
   private readonly clients = new Set<ClientHandle>()
   /** Connections refused at the limit, closing (see ClientConnection). */
@@ -76,6 +79,8 @@ class GatewayImpl implements Gateway, GatewayContext {
   constructor(options: ResolvedOptions) {
     this.options = options
     this.targets = new Targets(options)
+    this.reserved = reservedFields(options)
+    this.rewritesResponses = rewritesResponses(options)
     this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`
   }
 

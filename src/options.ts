@@ -5,6 +5,19 @@ import type { GatewayError } from './errors.js'
 import { isFieldValue, isToken } from './h1/grammar.js'
 import type { RequestHead } from './h1/head.js'
 import { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
+import { checkKeys, checkObject, fail, positiveInt } from './option-checks.js'
+import { REWRITE_KEYS, type ResolvedRewrite, type RewriteOptions, resolveRewrite } from './rewrite-options.js'
+import {
+  parseTls,
+  parseUpstreams,
+  type ResolvedTarget,
+  type UpstreamTarget,
+  type UpstreamTlsOptions,
+  type WeightedUpstream,
+} from './upstream-options.js'
+
+export type { OnResponse, ResponseView, RewriteOptions } from './rewrite-options.js'
+export type { ResolvedTarget, UpstreamTarget, UpstreamTlsOptions, WeightedUpstream } from './upstream-options.js'
 
 export interface Timeouts {
   /** Connecting to the upstream (ms): UPSTREAM_CONNECT_TIMEOUT, 504. */
@@ -49,28 +62,6 @@ export interface ErrorResponse {
 
 export type OnError = (err: GatewayError, request: RequestHead | undefined) => ErrorResponse | undefined | void
 
-export interface UpstreamTarget {
-  host: string
-  port: number
-}
-
-/** TLS settings for `https:` upstreams (node:tls connect options; SNI defaults to the target host). */
-export interface UpstreamTlsOptions {
-  ca?: string | Buffer | (string | Buffer)[]
-  cert?: string | Buffer
-  key?: string | Buffer
-  servername?: string
-  /** Verify the upstream's certificate (default true). */
-  rejectUnauthorized?: boolean
-}
-
-/** One upstream in a list: a URL (`http://`, `https://`, `unix:/path`), a weight, its own TLS settings. */
-export interface WeightedUpstream {
-  url: string
-  weight?: number
-  tls?: UpstreamTlsOptions
-}
-
 export type Balance = 'round-robin' | 'least-connections' | 'power-of-two-choices'
 
 /**
@@ -104,7 +95,7 @@ export interface HealthOptions {
   failTimeout?: number
 }
 
-export interface GatewayOptions {
+export interface GatewayOptions extends RewriteOptions {
   /** `http://host:port`, `https://host:port`, `unix:/path`, `{ host, port }`, or a list of them (balanced). */
   upstream: string | UpstreamTarget | (string | UpstreamTarget | WeightedUpstream)[]
   /** How a list of upstreams is balanced (default weighted round-robin). */
@@ -133,22 +124,7 @@ export interface GatewayOptions {
   onError?: OnError
 }
 
-/** One upstream target, resolved. */
-export interface ResolvedTarget {
-  /** As given, for logs and stats. */
-  url: string
-  kind: 'tcp' | 'tls' | 'unix'
-  host: string
-  port: number
-  /** Unix socket path (kind 'unix'). */
-  path: string
-  /** Host field sent when the client's request has none (HTTP/1.0). */
-  hostHeader: string
-  weight: number
-  tls: UpstreamTlsOptions | null
-}
-
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedRewrite {
   targets: ResolvedTarget[]
   balance: Balance
   health: Required<HealthOptions>
@@ -175,104 +151,6 @@ export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
 export const DEFAULT_POOL = { maxSockets: 256, maxIdle: 64 }
 export const DEFAULT_HEALTH = { maxFails: 1, failWindow: 10_000, failTimeout: 10_000 }
 
-function fail(option: string, message: string): never {
-  throw new TypeError(`strictgate: option "${option}" ${message}`)
-}
-
-function checkObject(value: unknown, option: string): Record<string, unknown> {
-  if (value === undefined) return {}
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(option, 'must be an object')
-  return value as Record<string, unknown>
-}
-
-function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], option: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) fail(`${option}.${key}`, `is not a known option (known: ${allowed.join(', ')})`)
-  }
-}
-
-function positiveInt(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(option, 'must be a positive integer')
-  return value
-}
-
-const TLS_KEYS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']
-
-function parseTls(value: unknown, option: string): UpstreamTlsOptions | undefined {
-  if (value === undefined) return undefined
-  const obj = checkObject(value, option)
-  checkKeys(obj, TLS_KEYS, option)
-  if (obj.rejectUnauthorized !== undefined && typeof obj.rejectUnauthorized !== 'boolean') {
-    fail(`${option}.rejectUnauthorized`, 'must be a boolean')
-  }
-  if (obj.servername !== undefined && (typeof obj.servername !== 'string' || obj.servername === '')) {
-    fail(`${option}.servername`, 'must be a non-empty string')
-  }
-  return obj as UpstreamTlsOptions
-}
-
-function parseTarget(value: unknown, option: string, tls: UpstreamTlsOptions | undefined): ResolvedTarget {
-  let weight = 1
-  if (typeof value === 'object' && value !== null && 'url' in value) {
-    const obj = checkObject(value, option)
-    checkKeys(obj, ['url', 'weight', 'tls'], option)
-    weight = positiveInt(obj.weight, `${option}.weight`, 1)
-    tls = parseTls(obj.tls, `${option}.tls`) ?? tls
-    value = obj.url
-  }
-  if (typeof value === 'string') {
-    if (value.startsWith('unix:')) {
-      const path = value.slice(5)
-      if (!path.startsWith('/')) fail(option, `unix: target needs an absolute path, got ${JSON.stringify(value)}`)
-      return { url: value, kind: 'unix', host: 'localhost', port: 0, path, hostHeader: 'localhost', weight, tls: null }
-    }
-    let url: URL
-    try {
-      url = new URL(value)
-    } catch {
-      fail(option, `must be an http://, https:// or unix: URL or { host, port }, got ${JSON.stringify(value)}`)
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      fail(option, `must use http:, https: or unix: (got ${url.protocol})`)
-    }
-    if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-      fail(option, 'must not have a path, query or fragment')
-    }
-    const secure = url.protocol === 'https:'
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
-    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port)
-    return {
-      url: value,
-      kind: secure ? 'tls' : 'tcp',
-      host,
-      port,
-      path: '',
-      hostHeader: url.host,
-      weight,
-      tls: secure ? (tls ?? {}) : null,
-    }
-  }
-  const obj = checkObject(value, option)
-  if (value === undefined) fail(option, 'is required')
-  checkKeys(obj, ['host', 'port'], option)
-  if (typeof obj.host !== 'string' || obj.host === '') fail(`${option}.host`, 'must be a non-empty string')
-  const port = obj.port
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    fail(`${option}.port`, 'must be an integer 1-65535')
-  }
-  const host = obj.host
-  const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
-  return { url: `http://${hostHeader}`, kind: 'tcp', host, port, path: '', hostHeader, weight, tls: null }
-}
-
-function parseUpstreams(value: unknown, tls: UpstreamTlsOptions | undefined): ResolvedTarget[] {
-  if (!Array.isArray(value)) return [parseTarget(value, 'upstream', tls)]
-  if (value.length === 0) fail('upstream', 'must name at least one target')
-  return value.map((v, i) => parseTarget(v, `upstream[${i}]`, tls))
-}
-
 export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   const top = checkObject(input, 'options')
   checkKeys(
@@ -291,6 +169,7 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
       'xForwarded',
       'lenient',
       'onError',
+      ...REWRITE_KEYS,
     ],
     'options',
   )
@@ -363,6 +242,7 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
     via,
     xForwarded: top.xForwarded === true,
     onError: (top.onError as OnError | undefined) ?? null,
+    ...resolveRewrite(top),
   }
 }
 

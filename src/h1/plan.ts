@@ -94,19 +94,46 @@ export function relaysInterim(request: RequestHead): boolean {
   return request.minorVersion === 1
 }
 
+/** What the gateway says about itself and the client on a request it forwards. */
+export interface Forwarding {
+  /** `Via: ...` CRLF (RFC 9110 §7.6.3), or ''. */
+  readonly via: string
+  /** X-Forwarded-For / -Proto / -Host from these, or null to add none. */
+  readonly forwarded: { readonly for: string; readonly proto: string } | null
+  /** Host for a request without one (see requestFields); null: the gateway writes its own. */
+  readonly defaultHost: string | null
+}
+
 /**
  * Field lines the gateway adds to a request it sends upstream, which always goes as HTTP/1.1:
- * the framing it chose (RFC 9112 §6), `Connection: upgrade` for an offered upgrade (RFC 9110
- * §7.8), and a Host for an HTTP/1.0 request without one: its target URI then has the server's
- * default authority (RFC 9112 §3.3), here `defaultHost`, and HTTP/1.1 requires Host (§3.2).
+ * Via and X-Forwarded-*, then a Host for an HTTP/1.0 request without one (its target URI then
+ * has the server's default authority, RFC 9112 §3.3, and HTTP/1.1 requires Host, §3.2), the
+ * framing it chose (RFC 9112 §6), and `Connection: upgrade` for an offered upgrade (RFC 9110
+ * §7.8).
  */
-export function requestFields(request: RequestHead, defaultHost: string): string {
-  let fields = request.host === '' ? `Host: ${defaultHost}\r\n` : ''
+export function requestFields(request: RequestHead, f: Forwarding): string {
+  let fields = f.via
+  if (f.forwarded !== null) {
+    fields += `X-Forwarded-For: ${f.forwarded.for}\r\nX-Forwarded-Proto: ${f.forwarded.proto}\r\n`
+    if (request.host !== '') fields += `X-Forwarded-Host: ${request.host}\r\n`
+  }
+  if (request.host === '' && f.defaultHost !== null) fields += `Host: ${f.defaultHost}\r\n`
   const framing = request.framing
   if (framing.kind === 'length') fields += `Content-Length: ${framing.length}\r\n`
   else if (framing.kind === 'chunked') fields += 'Transfer-Encoding: chunked\r\n'
   if (request.upgrade.length > 0) fields += 'Connection: upgrade\r\n'
   return fields
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+/**
+ * Whether a request whose connection closed before any response byte may be sent again, on
+ * another connection (RFC 9112 §9.3.1, RFC 9110 §9.2.2): an idempotent method, and no body to
+ * send twice.
+ */
+export function replayable(request: RequestHead): boolean {
+  return request.framing.kind === 'none' && IDEMPOTENT.has(request.method)
 }
 
 /** `Content-Length: <value>` CRLF as the head has it, or '' when it has none. */

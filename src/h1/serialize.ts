@@ -3,7 +3,16 @@
 // and what the gateway adds (Via, framing, ...).
 
 import type { HeadEdit } from './edits.js'
-import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead, type Trailer } from './head.js'
+import {
+  FieldKind,
+  fieldName,
+  fieldValue,
+  type Head,
+  isHopByHop,
+  type RequestHead,
+  type ResponseHead,
+  type Trailer,
+} from './head.js'
 
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade'])
 
@@ -39,6 +48,40 @@ let lineScratch = new Uint8Array(64)
 export type Allocator = (size: number) => Buffer
 
 /**
+ * Marks in `lineScratch` what happens to each field line of `head` (Copy, Drop, Replace) and
+ * returns how many are copied as they are.
+ */
+function markLines(head: Head, keep: Keep, edit: HeadEdit | null): number {
+  const { raw, fields, kinds } = head
+  const n = kinds.length
+  const named = head.connection.length === 0 ? null : connectionNamed(head)
+  const editDrop = edit?.drop ?? null
+  const editValues = edit?.values ?? null
+  const lower = named !== null || editDrop !== null
+  if (lineScratch.length < n) lineScratch = new Uint8Array(Math.max(n, 2 * lineScratch.length))
+  const line = lineScratch
+  let copied = 0
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i]
+    let drop =
+      kind === FieldKind.ContentLength ||
+      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && (keep & Keep.Upgrade) !== 0)) ||
+      (kind === FieldKind.Host && (keep & Keep.DropHost) !== 0)
+    if (!drop && lower) {
+      const name = raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase()
+      drop = named?.has(name) === true || editDrop?.has(name) === true
+    }
+    if (drop) line[i] = Line.Drop
+    else if (editValues?.has(i) === true) line[i] = Line.Replace
+    else {
+      line[i] = Line.Copy
+      copied++
+    }
+  }
+  return copied
+}
+
+/**
  * Copies `prefix`, then `head.raw[rawFrom, rawTo)` (the rest of a status line), the kept field
  * lines of `head` (values replaced as `edit` says), the edit's lines and `suffix` into one
  * Buffer from `alloc`. `prefix` and `suffix` are latin1 strings. Content-Length is dropped too:
@@ -54,38 +97,17 @@ function build(
   alloc: Allocator,
   edit: HeadEdit | null,
 ): Buffer {
-  const { raw, fields, kinds } = head
-  const n = kinds.length
-  const named = head.connection.length === 0 ? null : connectionNamed(head)
-  const editDrop = edit?.drop ?? null
-  const editValues = edit?.values ?? null
-  const lower = named !== null || editDrop !== null
-  if (edit !== null) suffix = edit.lines + suffix
-  // Pass 1: what happens to each line, and the size.
-  let size = prefix.length + (rawTo - rawFrom) + suffix.length + 2
-  if (lineScratch.length < n) lineScratch = new Uint8Array(Math.max(n, 2 * lineScratch.length))
+  const { raw, fields } = head
+  const n = head.kinds.length
+  const copied = markLines(head, keep, edit)
   const line = lineScratch
-  let copied = 0
+  const values = edit?.values ?? null
+  if (edit !== null) suffix = edit.lines + suffix
+  let size = prefix.length + (rawTo - rawFrom) + suffix.length + 2
   for (let i = 0; i < n; i++) {
-    const kind = kinds[i]
-    let drop =
-      kind === FieldKind.ContentLength ||
-      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && (keep & Keep.Upgrade) !== 0)) ||
-      (kind === FieldKind.Host && (keep & Keep.DropHost) !== 0)
-    if (!drop && lower) {
-      const name = raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase()
-      drop = named?.has(name) === true || editDrop?.has(name) === true
-    }
-    const value = drop || editValues === null ? undefined : editValues.get(i)
-    if (drop) {
-      line[i] = Line.Drop
-    } else if (value !== undefined) {
-      line[i] = Line.Replace
-      size += fields[4 * i + 1] - fields[4 * i] + 4 + value.length
-    } else {
-      line[i] = Line.Copy
-      copied++
-      size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
+    if (line[i] === Line.Copy) size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
+    else if (line[i] === Line.Replace) {
+      size += fields[4 * i + 1] - fields[4 * i] + 4 + ((values as ReadonlyMap<number, string>).get(i) as string).length
     }
   }
   const out = alloc(size)
@@ -107,7 +129,7 @@ function build(
       }
       if (i < n && line[i] === Line.Replace) {
         pos += raw.copy(out, pos, fields[4 * i], fields[4 * i + 1])
-        pos += out.write(`: ${(editValues as ReadonlyMap<number, string>).get(i)}\r\n`, pos, 'latin1')
+        pos += out.write(`: ${(values as ReadonlyMap<number, string>).get(i)}\r\n`, pos, 'latin1')
       }
     }
   }
@@ -115,6 +137,28 @@ function build(
   out[pos++] = 0x0d
   out[pos++] = 0x0a
   return pos === size ? out : out.subarray(0, pos)
+}
+
+/**
+ * The fields a response relays, as [name, value] pairs in order (for a client that writes heads
+ * itself, such as node:http's ServerResponse): what serializeResponseHead copies, then the edit's
+ * lines; not the framing nor what the gateway adds.
+ */
+export function relayedFields(head: ResponseHead, edit: HeadEdit | null = null): [string, string][] {
+  markLines(head, head.upgrade !== null ? Keep.Upgrade : Keep.EndToEnd, edit)
+  const out: [string, string][] = []
+  for (let i = 0; i < head.kinds.length; i++) {
+    const line = lineScratch[i]
+    if (line === Line.Drop) continue
+    const value = line === Line.Replace ? (edit?.values?.get(i) as string) : fieldValue(head, i)
+    out.push([fieldName(head, i), value])
+  }
+  for (const l of (edit?.lines ?? '').split('\r\n')) {
+    if (l === '') continue
+    const colon = l.indexOf(':')
+    out.push([l.slice(0, colon), l.slice(colon + 2)])
+  }
+  return out
 }
 
 /** The request-target to send upstream: origin-form (absolute-form is reduced to its path). */

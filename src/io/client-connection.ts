@@ -4,6 +4,7 @@
 
 import type { Socket } from 'node:net'
 import { type ErrorCode, GatewayError, type ParseFailure } from '../errors.js'
+import type { HeadEdit } from '../h1/edits.js'
 import { customErrorResponse, errorResponse } from '../h1/error-response.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import { OutFraming, type ResponsePlan } from '../h1/plan.js'
@@ -228,10 +229,10 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     ctx.batch.add(serializeResponseHead(head, ctx.viaField, ctx.arena.take), false)
   }
 
-  sendHead(head: ResponseHead, plan: ResponsePlan): void {
+  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): void {
     const ctx = this.ctx
     this.outFraming = plan.framing
-    ctx.batch.add(serializeResponseHead(head, ctx.viaField + plan.fields, ctx.arena.take), false)
+    ctx.batch.add(serializeResponseHead(head, ctx.viaField + plan.fields, ctx.arena.take, edit), false)
   }
 
   sendBody(chunk: Buffer): void {

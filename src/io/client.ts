@@ -4,6 +4,7 @@
 // embedding API implements it on node:http's ServerResponse.
 
 import type { GatewayError } from '../errors.js'
+import type { HeadEdit } from '../h1/edits.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import type { ResponsePlan } from '../h1/plan.js'
 import type { UpstreamConnection } from './upstream-connection.js'
@@ -24,8 +25,8 @@ export interface ExchangeClient {
   // The response, gathered by the send calls and written by `flush` (one write per upstream read).
   /** An interim response (1xx other than 101). */
   sendInterim(head: ResponseHead): void
-  /** The final head, framed and completed as `plan` says. */
-  sendHead(head: ResponseHead, plan: ResponsePlan): void
+  /** The final head, framed and completed as `plan` says, its fields edited as `edit` says. */
+  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): void
   /** A slice of the body: unchanged until `flush` returns. */
   sendBody(chunk: Buffer): void
   /** The body is complete; the trailers to relay, or null. */

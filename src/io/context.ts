@@ -1,6 +1,7 @@
 // What the io/ classes need from the gateway that owns them, as one small interface.
 
 import type { GatewayError } from '../errors.js'
+import type { Reserved } from '../h1/edits.js'
 import type { RequestHead } from '../h1/head.js'
 import type { ErrorResponse, ResolvedOptions } from '../options.js'
 import type { OutputArena } from './output-arena.js'
@@ -27,6 +28,10 @@ export interface GatewayContext {
    */
   readonly arena: OutputArena
   readonly batch: WriteBatch
+  /** Fields the gateway writes itself, which no edit may touch (rewriting.ts). */
+  readonly reserved: { readonly request: Reserved; readonly response: Reserved }
+  /** Response rewriting is configured (rewriteLocation, cookies, onResponse). */
+  readonly rewritesResponses: boolean
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /** Publish a finished exchange on `strictgate:exchange`. */

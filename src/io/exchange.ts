@@ -5,11 +5,12 @@
 
 import { type ErrorCode, GatewayError, sourceFor } from '../errors.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
-import { OutFraming, planResponse, type ResponsePlan, relaysInterim, requestFields, reuseUpstream } from '../h1/plan.js'
+import { OutFraming, planResponse, type ResponsePlan, relaysInterim, replayable, reuseUpstream } from '../h1/plan.js'
 import type { ResponseEvents } from '../h1/response-parser.js'
-import { serializeRequestHead } from '../h1/serialize.js'
+import { LAST_CHUNK } from '../h1/serialize.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
 import type { GatewayContext } from './context.js'
+import { decideRoute, type RouteDecision, responseEdit, upstreamHead } from './rewriting.js'
 import type { Target } from './targets.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
 import { writeChunk } from './write-batch.js'
@@ -42,9 +43,6 @@ const enum Outcome {
   Abandoned = 5,
 }
 
-const LAST_CHUNK = Buffer.from('0\r\n\r\n')
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
-
 export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   state = ExchangeState.Connecting
   readonly request: RequestHead
@@ -55,8 +53,12 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   private target: Target | null = null
   /** Targets that failed this request (next-upstream), allocated on the first failure only. */
   private tried: Target[] | null = null
-  /** The targets the route hook allowed for this request (null: all). */
+  /** How the request is routed and reshaped; undefined until start() asked the route hook. */
+  private decision: RouteDecision | null | undefined
+  /** The targets the route allows for this request (null: all). */
   private allowed: Target[] | null = null
+  /** An onResponse hook or response rewrite failed on the head: answered once the parser returns. */
+  private editFailure: string | null = null
   /** Request body pieces received before the upstream connection was ready. */
   private pendingBody: Buffer[] | null = []
   private requestDone = false
@@ -79,23 +81,32 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   /** performance.now() at the start, for strictgate:exchange (a number: no BigInt per request). */
   private readonly started = performance.now()
 
-  constructor(client: ExchangeClient, ctx: GatewayContext, request: RequestHead) {
+  /** `decision`: how to route it, already decided (proxy() options); undefined: ask `route`. */
+  constructor(
+    client: ExchangeClient,
+    ctx: GatewayContext,
+    request: RequestHead,
+    decision: RouteDecision | null | undefined = undefined,
+  ) {
     this.client = client
     this.ctx = ctx
     this.request = request
     this.requestChunked = request.framing.kind === 'chunked'
+    this.decision = decision
   }
 
   start(): void {
-    const route = this.ctx.options.route
-    if (route !== null) {
+    const { options, targets } = this.ctx
+    if (this.decision === undefined) {
       try {
-        this.allowed = this.ctx.targets.routed(route(this.request))
+        const result = options.route === null ? undefined : options.route(this.request)
+        this.decision = decideRoute(result, this.request, targets, options, this.ctx.reserved.request, 'route')
       } catch (err) {
         this.fail('GATEWAY_INTERNAL_ERROR', `route hook: ${(err as Error).message}`)
         return
       }
     }
+    this.allowed = this.decision?.targets ?? null
     const target = this.ctx.targets.pick(null, this.allowed)
     if (target === null) {
       this.fail('UPSTREAM_UNAVAILABLE', 'every upstream target is marked down')
@@ -116,12 +127,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
    * available and the retry budget allows. Returns whether the request moved on.
    */
   private nextUpstream(): boolean {
-    const targets = this.ctx.targets
-    targets.failed(this.target as Target)
-    const tried = (this.tried ??= [])
-    tried.push(this.target as Target)
-    if (tried.length > targets.retries) return false
-    const next = targets.pick(tried, this.allowed)
+    const next = this.ctx.targets.next(this.target as Target, (this.tried ??= []), this.allowed)
     if (next === null) return false
     this.attempt(next, false)
     return true
@@ -207,7 +213,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
     const arena = this.ctx.arena
-    socket.write(serializeRequestHead(this.request, this.requestExtra(), arena.take))
+    socket.write(upstreamHead(this.ctx, this.request, this.decision ?? null, this.target as Target, this.client))
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
     if (cork) socket.uncork()
@@ -245,7 +251,10 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     // What the parser's events gave for the client, in one write, before a failure is handled:
     // an interim response goes out before a 502, a relayed head and body before an abort.
     this.flush()
-    if (n < 0) {
+    if (this.editFailure !== null) {
+      // Nothing of the final response was relayed (the head was held back).
+      this.fail('GATEWAY_INTERNAL_ERROR', this.editFailure)
+    } else if (n < 0) {
       const failure = conn.parser.failure as NonNullable<typeof conn.parser.failure>
       if (this.state === ExchangeState.Done) {
         // B5: the response stands; the extra bytes go away with the connection.
@@ -314,12 +323,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
    */
   private upstreamBroke(code: ErrorCode, reason: string, offset: number | undefined): void {
     const conn = this.conn as UpstreamConnection
-    const replayable =
-      code === 'UPSTREAM_CLOSED' &&
-      this.responseBytes === 0 &&
-      this.request.framing.kind === 'none' &&
-      IDEMPOTENT.has(this.request.method)
-    if (replayable && !this.retried && conn.reused) {
+    const again = code === 'UPSTREAM_CLOSED' && this.responseBytes === 0 && replayable(this.request)
+    if (again && !this.retried && conn.reused) {
       // A keep-alive connection the upstream closed as we reused it: not the target's fault.
       this.retried = true
       this.resetForRetry(conn)
@@ -329,7 +334,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     if (code === 'UPSTREAM_CLOSED' && this.responseBytes === 0) {
       // Closed or reset before any response byte: a failure of the target (passive health);
       // after request bytes went out, only a replayable request may move on (RFC 9112 §9.3.1).
-      if (!replayable) this.ctx.targets.failed(this.target as Target)
+      if (!again) this.ctx.targets.failed(this.target as Target)
       else {
         this.resetForRetry(conn)
         if (this.nextUpstream()) return
@@ -356,10 +361,21 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     }
     this.clearResponseTimer()
     this.status = head.status
-    ;(this.target as Target).succeeded()
+    const target = this.target as Target
+    target.succeeded()
+    let edit = null
+    if (this.ctx.rewritesResponses && head.upgrade === null) {
+      try {
+        edit = responseEdit(this.ctx, head, this.request, target, this.client.protocol)
+      } catch (err) {
+        // Relay nothing of this response; the rest of its events find no Relaying state.
+        this.editFailure = `onResponse hook: ${(err as Error).message}`
+        return
+      }
+    }
     const plan = planResponse(this.request, head, this.requestDone, this.client.persistent)
     this.plan = plan
-    this.client.sendHead(head, plan)
+    this.client.sendHead(head, plan, edit)
     if (plan.framing === OutFraming.Tunnel) {
       // No more events: the parser leaves what follows the 101 to the tunnel.
       this.state = ExchangeState.Done
@@ -370,7 +386,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   }
 
   onBody(chunk: Buffer): void {
-    this.client.sendBody(chunk)
+    if (this.state === ExchangeState.Relaying) this.client.sendBody(chunk)
   }
 
   onTrailers(trailers: readonly Trailer[]): void {
@@ -399,10 +415,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   fail(code: ErrorCode, reason: string, offset?: number): void {
     if (this.state >= ExchangeState.Done) return
     const headSent = this.state === ExchangeState.Relaying
-    this.end(
-      headSent ? Outcome.Abort : Outcome.Answer,
-      new GatewayError(code, reason, { offset, status: headSent ? 0 : undefined }),
-    )
+    const err = new GatewayError(code, reason, { offset, status: headSent ? 0 : undefined })
+    this.end(headSent ? Outcome.Abort : Outcome.Answer, err)
   }
 
   /**
@@ -418,17 +432,9 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     if (wasConnecting) this.target?.pool.cancel(this)
     const conn = this.conn
     if (conn !== null && outcome !== Outcome.Tunnel) {
-      const plan = this.plan
-      if (
-        outcome === Outcome.Complete &&
-        plan !== null &&
-        reuseUpstream(plan, this.requestDone) &&
-        conn.state === ConnState.Busy
-      ) {
-        ;(this.target as Target).pool.release(conn)
-      } else {
-        conn.destroy()
-      }
+      const reuse = outcome === Outcome.Complete && reuseUpstream(this.plan as ResponsePlan, this.requestDone)
+      if (reuse && conn.state === ConnState.Busy) (this.target as Target).pool.release(conn)
+      else conn.destroy()
     }
     switch (outcome) {
       case Outcome.Complete:
@@ -482,16 +488,5 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   private upstreamTimeout(ms: number): void {
     if (this.parsing) this.deferredTimeout = ms
     else (this.conn as UpstreamConnection).setSocketTimeout(ms)
-  }
-
-  /** The fields the gateway adds to the request: Via, X-Forwarded-*, then Host and framing. */
-  private requestExtra(): string {
-    const req = this.request
-    let extra = this.ctx.viaField
-    if (this.ctx.options.xForwarded) {
-      extra += `X-Forwarded-For: ${this.client.remoteAddress}\r\nX-Forwarded-Proto: ${this.client.protocol}\r\n`
-      if (req.host !== '') extra += `X-Forwarded-Host: ${req.host}\r\n`
-    }
-    return extra + requestFields(req, (this.target as Target).config.hostHeader)
   }
 }

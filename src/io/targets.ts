@@ -171,6 +171,18 @@ export class Targets {
     })
   }
 
+  /**
+   * `failed` failed this request before any response byte: count it for passive health and,
+   * within the retry budget, pick another target not yet `tried` (which this extends). Null
+   * when the request cannot move on.
+   */
+  next(failed: Target, tried: Target[], allowed: readonly Target[] | null): Target | null {
+    this.failed(failed)
+    tried.push(failed)
+    if (tried.length > this.retries) return null
+    return this.pick(tried, allowed)
+  }
+
   failed(target: Target): void {
     target.failed(Date.now(), this.health, this.targets.length === 1)
   }

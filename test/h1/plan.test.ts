@@ -8,6 +8,7 @@ import {
   planResponse,
   type ResponsePlan,
   relaysInterim,
+  replayable,
   requestFields,
   reuseUpstream,
 } from '../../src/h1/plan.js'
@@ -221,17 +222,50 @@ t.test('relaysInterim: 1xx go to HTTP/1.1 clients only (RFC 9110 §15.2)', async
   t.equal(relaysInterim(parseRequestHead('GET / HTTP/1.0\r\n\r\n')), false)
 })
 
-t.test('requestFields: Host for HTTP/1.0 without one, the framing, Connection: upgrade', async (t) => {
-  const cases: [string, string][] = [
-    [GET11, ''],
-    ['GET / HTTP/1.0\r\n\r\n', 'Host: up:80\r\n'],
-    ['GET / HTTP/1.0\r\nHost: b\r\n\r\n', ''],
-    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n', 'Content-Length: 3\r\n'],
-    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', 'Transfer-Encoding: chunked\r\n'],
-    ['GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'Connection: upgrade\r\n'],
-    ['GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n', ''],
-  ]
-  for (const [raw, fields] of cases) t.equal(requestFields(parseRequestHead(raw), 'up:80'), fields, JSON.stringify(raw))
+t.test(
+  'requestFields: Via, X-Forwarded-*, Host for HTTP/1.0 without one, the framing, Connection: upgrade',
+  async (t) => {
+    const cases: [string, string][] = [
+      [GET11, ''],
+      ['GET / HTTP/1.0\r\n\r\n', 'Host: up:80\r\n'],
+      ['GET / HTTP/1.0\r\nHost: b\r\n\r\n', ''],
+      ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n', 'Content-Length: 3\r\n'],
+      ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', 'Transfer-Encoding: chunked\r\n'],
+      ['GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'Connection: upgrade\r\n'],
+      ['GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n', ''],
+    ]
+    const plain = { via: '', forwarded: null, defaultHost: 'up:80' }
+    for (const [raw, fields] of cases) t.equal(requestFields(parseRequestHead(raw), plain), fields, JSON.stringify(raw))
+    const all = { via: 'Via: 1.1 g\r\n', forwarded: { for: '10.0.0.1', proto: 'https' }, defaultHost: 'up:80' }
+    t.equal(
+      requestFields(parseRequestHead('GET / HTTP/1.1\r\nHost: a\r\n\r\n'), all),
+      'Via: 1.1 g\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: a\r\n',
+    )
+    t.equal(
+      requestFields(parseRequestHead('GET / HTTP/1.0\r\n\r\n'), all),
+      'Via: 1.1 g\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nHost: up:80\r\n',
+      'no X-Forwarded-Host without a Host',
+    )
+    t.equal(
+      requestFields(parseRequestHead('GET / HTTP/1.0\r\n\r\n'), { ...plain, defaultHost: null }),
+      '',
+      'no default Host when the gateway writes its own',
+    )
+  },
+)
+
+t.test('replayable: idempotent and without a body (RFC 9112 §9.3.1)', async (t) => {
+  for (const [raw, expected] of [
+    ['GET / HTTP/1.1\r\nHost: a\r\n\r\n', true],
+    ['PUT / HTTP/1.1\r\nHost: a\r\n\r\n', true],
+    ['DELETE / HTTP/1.1\r\nHost: a\r\n\r\n', true],
+    ['POST / HTTP/1.1\r\nHost: a\r\n\r\n', false],
+    ['PATCH / HTTP/1.1\r\nHost: a\r\n\r\n', false],
+    ['PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n', false],
+    ['GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', false],
+  ] as const) {
+    t.equal(replayable(parseRequestHead(raw)), expected, raw.split('\r\n')[0])
+  }
 })
 
 // ---- property ---------------------------------------------------------------------------------

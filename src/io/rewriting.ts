@@ -1,0 +1,198 @@
+// Rewriting, per exchange: what `route()` returned (or `proxy()` was given) validated into a
+// RouteDecision, the request head that goes upstream, and the edit of a final response head
+// (rewriteLocation, cookieDomain, cookiePath, onResponse). Every check is the one a static option gets at createGateway; here a
+// failure throws a TypeError, which the exchange answers with 502 GATEWAY_INTERNAL_ERROR before
+// any byte moves.
+
+import { combineEdits, compileEdits, type HeadEdit, type Reserved } from '../h1/edits.js'
+import { equalsLower } from '../h1/grammar.js'
+import { headerPairs, type RequestHead, type ResponseHead } from '../h1/head.js'
+import { requestFields } from '../h1/plan.js'
+import { normalOrigin, rewriteLocation, rewriteSetCookie } from '../h1/rewrite.js'
+import { type RequestRewrite, serializeRequestHead } from '../h1/serialize.js'
+import { isHost, isOriginForm } from '../h1/uri.js'
+import type { ResolvedOptions } from '../options.js'
+import type { ExchangeClient } from './client.js'
+import type { GatewayContext } from './context.js'
+import type { Target, Targets } from './targets.js'
+
+/** How one request is routed and reshaped. */
+export interface RouteDecision {
+  /** The targets it may go to (null: all). */
+  readonly targets: Target[] | null
+  /** The request-target to send; null: the client's. */
+  readonly path: string | null
+  /** The Host to send; null: the client's, unless hostFromTarget. */
+  readonly host: string | null
+  /** Send the chosen target's authority as Host (changeOrigin, or `host: 'target'`). */
+  readonly hostFromTarget: boolean
+  readonly edit: HeadEdit | null
+}
+
+const ROUTE_KEYS = new Set(['target', 'path', 'host', 'headers'])
+
+/** What edits of each direction may not touch: the fields the gateway writes itself. */
+export function reservedFields(options: ResolvedOptions): { request: Reserved; response: Reserved } {
+  const request = new Map([['host', 'set `host` instead']])
+  const response = new Map<string, string>()
+  if (options.via !== null) {
+    request.set('via', 'the gateway adds Via: set the `via` option')
+    response.set('via', 'the gateway adds Via: set the `via` option')
+  }
+  if (options.xForwarded) {
+    for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+      request.set(name, 'the gateway adds it: turn `xForwarded` off to set it yourself')
+    }
+  }
+  return { request, response }
+}
+
+/**
+ * Validate what route() returned, or proxy()'s options (`what` names which, for the message):
+ * a target URL, a list of them, `{ target, path, host, headers }` (and `extra` keys the caller
+ * handles itself), or undefined. Null when nothing changes for this request.
+ */
+export function decideRoute(
+  result: unknown,
+  request: RequestHead,
+  targets: Targets,
+  options: ResolvedOptions,
+  reserved: Reserved,
+  what: string,
+  extra: readonly string[] = [],
+): RouteDecision | null {
+  if (result === undefined || result === null) {
+    return options.changeOrigin ? { targets: null, path: null, host: null, hostFromTarget: true, edit: null } : null
+  }
+  if (typeof result === 'string' || Array.isArray(result)) {
+    return { targets: targets.routed(result), path: null, host: null, hostFromTarget: options.changeOrigin, edit: null }
+  }
+  if (typeof result !== 'object') throw new TypeError(`${what} must be a target URL, a list of them, or an object`)
+  const r = result as Record<string, unknown>
+  for (const key of Object.keys(r)) {
+    if (!ROUTE_KEYS.has(key) && !extra.includes(key)) throw new TypeError(`${what}: ${key} is not a route option`)
+  }
+  let path: string | null = null
+  if (r.path !== undefined) {
+    const p = r.path
+    const valid =
+      typeof p === 'string' &&
+      p.length <= options.limits.maxUrlBytes &&
+      (isOriginForm(p) || (p === '*' && request.method === 'OPTIONS'))
+    if (!valid) throw new TypeError(`${what}: path must be an origin-form request-target (or "*" for OPTIONS)`)
+    path = p as string
+  }
+  let host: string | null = null
+  let hostFromTarget = options.changeOrigin
+  if (r.host === 'target') hostFromTarget = true
+  else if (r.host !== undefined) {
+    if (typeof r.host !== 'string' || r.host === '' || !isHost(r.host)) {
+      throw new TypeError(`${what}: host must be a valid Host (uri-host [ ":" port ]) or 'target'`)
+    }
+    host = r.host
+    hostFromTarget = false
+  }
+  return {
+    targets: r.target === undefined ? null : targets.routed(r.target),
+    path,
+    host,
+    hostFromTarget,
+    edit: r.headers === undefined ? null : compileEdits(r.headers, `${what} headers`, reserved),
+  }
+}
+
+/**
+ * The request head sent to `target`: rewritten as `decision` says, with the fields the gateway
+ * adds (Via, X-Forwarded-*, Host, framing), in memory from the gateway's arena.
+ */
+export function upstreamHead(
+  ctx: GatewayContext,
+  request: RequestHead,
+  decision: RouteDecision | null,
+  target: Target,
+  client: ExchangeClient,
+): Buffer {
+  const rewrite = requestRewrite(decision, target)
+  const fields = requestFields(request, {
+    via: ctx.viaField,
+    forwarded: ctx.options.xForwarded ? { for: client.remoteAddress, proto: client.protocol } : null,
+    defaultHost: rewrite?.host != null ? null : target.config.hostHeader,
+  })
+  return serializeRequestHead(request, fields, ctx.arena.take, rewrite)
+}
+
+/** The request as it goes to `target`: null when nothing is rewritten. */
+function requestRewrite(decision: RouteDecision | null, target: Target): RequestRewrite | null {
+  if (decision === null) return null
+  const host = decision.host ?? (decision.hostFromTarget ? target.config.hostHeader : null)
+  if (decision.path === null && host === null && decision.edit === null) return null
+  return { path: decision.path, host, edit: decision.edit }
+}
+
+/** Whether any response rewriting is configured (otherwise `responseEdit` is never called). */
+export function rewritesResponses(options: ResolvedOptions): boolean {
+  return (
+    options.rewriteLocation ||
+    options.cookieDomain !== null ||
+    options.cookiePath !== null ||
+    options.onResponse !== null
+  )
+}
+
+/**
+ * The edit of a final response head (not 1xx, not 101) that `target` sent for `request`, which
+ * came over a `protocol` connection: Location / Content-Location and Set-Cookie values
+ * rewritten in place, then what onResponse returns. Throws a TypeError for a bad hook result.
+ */
+export function responseEdit(
+  ctx: GatewayContext,
+  head: ResponseHead,
+  request: RequestHead,
+  target: Target,
+  protocol: 'http' | 'https',
+): HeadEdit | null {
+  const { options } = ctx
+  let values: Map<number, string> | null = null
+  const { raw, fields } = head
+  const from = options.rewriteLocation ? targetOrigin(target) : null
+  const to = from !== null && request.host !== '' ? `${protocol}://${request.host}` : null
+  const cookies = options.cookieDomain !== null || options.cookiePath !== null
+  for (let i = 0; i < fields.length >> 2; i++) {
+    const s = fields[4 * i]
+    const e = fields[4 * i + 1]
+    const value = raw.toString('latin1', fields[4 * i + 2], fields[4 * i + 3])
+    let next = value
+    if (to !== null && (equalsLower(raw, s, e, 'location') || equalsLower(raw, s, e, 'content-location'))) {
+      next = rewriteLocation(value, from as string, to)
+    } else if (cookies && equalsLower(raw, s, e, 'set-cookie')) {
+      next = rewriteSetCookie(value, options.cookieDomain, options.cookiePath)
+    }
+    if (next !== value) (values ??= new Map()).set(i, next)
+  }
+  const rewritten: HeadEdit | null = values === null ? null : { drop: null, lines: '', values }
+  const hook = options.onResponse
+  if (hook === null) return rewritten
+  const pairs = headerPairs(head).map((pair) => Object.freeze(pair))
+  const view = Object.freeze({ status: head.status, headers: Object.freeze(pairs) })
+  const result = hook(view, request)
+  if (result === undefined || result === null) return rewritten
+  if (typeof result !== 'object') throw new TypeError('onResponse must return { headers } or nothing')
+  for (const key of Object.keys(result)) {
+    if (key !== 'headers') throw new TypeError(`onResponse: ${key} is not something it may return (only headers)`)
+  }
+  if (result.headers === undefined) return rewritten
+  return combineEdits(rewritten, compileEdits(result.headers, 'onResponse headers', ctx.reserved.response))
+}
+
+const origins = new WeakMap<Target, string | null>()
+
+/** A target's origin as normalOrigin writes it; null for a Unix socket (no origin to match). */
+function targetOrigin(target: Target): string | null {
+  let origin = origins.get(target)
+  if (origin === undefined) {
+    const c = target.config
+    origin = c.kind === 'unix' ? null : normalOrigin(c.kind === 'tls' ? 'https' : 'http', c.hostHeader)
+    origins.set(target, origin)
+  }
+  return origin
+}

@@ -7,21 +7,9 @@
 //   can never disagree.
 
 import { ERROR_CODES, type ErrorCode } from '../errors.js'
+import type { TargetStats } from '../io/upstreams.js'
 import { Counter, type CounterChild, Gauge, Histogram, type HistogramChild, Registry } from './metrics.js'
 import { type ProcessMetrics, registerProcessMetrics } from './process-metrics.js'
-
-/** One target as `gateway.stats()` reports it. */
-export interface TargetStats {
-  url: string
-  up: boolean
-  /** Connections busy with an exchange. */
-  active: number
-  idle: number
-  /** Requests sent to it so far. */
-  requests: number
-  /** Failures counted against it (passive health) so far. */
-  failures: number
-}
 
 /** The shape of `gateway.stats()` this module reads. */
 export interface GatewayStats {

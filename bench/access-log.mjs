@@ -1,7 +1,8 @@
 // Access-log cost per line (src/ops/access-log.ts), in one process: formatting alone (text and
 // JSON), and formatting plus AccessLogWriter batching into fdSink (fs.write on the thread pool)
-// to /dev/null, against two naive loggers in the same rounds: fs.writeSync per line (what a
-// synchronous logger does) and a fs.WriteStream written per line.
+// to /dev/null, with its default 100 ms batching and with a write per event-loop turn, against
+// two naive loggers in the same rounds: fs.writeSync per line (what a synchronous logger does)
+// and a fs.WriteStream written per line.
 //
 // Lines are written in bursts of --burst lines per event-loop turn, as a loaded gateway ends
 // several exchanges per turn. Cost is CPU time (process.cpuUsage: every thread, the pool's
@@ -54,31 +55,26 @@ async function measure(body, end = async () => {}) {
   return { cpuUs: (cpu.user + cpu.system) / LINES, wallUs: ((performance.now() - t0) * 1000) / LINES }
 }
 
+/** Format and write through AccessLogWriter into fdSink on /dev/null; every line must be written. */
+async function viaWriter(format, options) {
+  const fd = openSync('/dev/null', 'w')
+  const w = new AccessLogWriter(fdSink(fd), options)
+  const r = await measure(
+    (i) => w.write(format(messages[i & 1023])),
+    () => w.flush(),
+  )
+  if (w.dropped !== 0 || w.written !== LINES) throw new Error(`written ${w.written}, dropped ${w.dropped}`)
+  closeSync(fd)
+  return r
+}
+
 let sink = 0
 const systems = {
   'format text': () => measure((i) => (sink += formatText(messages[i & 1023]).length)),
   'format json': () => measure((i) => (sink += formatJson(messages[i & 1023]).length)),
-  'text + writer (fdSink /dev/null)': async () => {
-    const fd = openSync('/dev/null', 'w')
-    const w = new AccessLogWriter(fdSink(fd))
-    const r = await measure(
-      (i) => w.write(formatText(messages[i & 1023])),
-      () => w.flush(),
-    )
-    if (w.dropped !== 0) throw new Error(`dropped ${w.dropped} lines`)
-    closeSync(fd)
-    return r
-  },
-  'json + writer (fdSink /dev/null)': async () => {
-    const fd = openSync('/dev/null', 'w')
-    const w = new AccessLogWriter(fdSink(fd))
-    const r = await measure(
-      (i) => w.write(formatJson(messages[i & 1023])),
-      () => w.flush(),
-    )
-    closeSync(fd)
-    return r
-  },
+  'text + writer (fdSink /dev/null)': () => viaWriter(formatText, {}),
+  'json + writer (fdSink /dev/null)': () => viaWriter(formatJson, {}),
+  'text + writer, flushIntervalMs 0 (a write per turn)': () => viaWriter(formatText, { flushIntervalMs: 0 }),
   'baseline: text + fs.writeSync per line': async () => {
     const fd = openSync('/dev/null', 'w')
     const r = await measure((i) => writeSync(fd, formatText(messages[i & 1023])))

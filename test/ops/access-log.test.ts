@@ -169,10 +169,10 @@ class HeldSink implements LogSink {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
-t.test('writer: one batch per event-loop turn, one write in flight, the rest in the next batch', async (t) => {
+t.test('writer without an interval: a batch per turn, one write in flight, the rest in the next batch', async (t) => {
   const sink = new HeldSink()
   const drops: number[] = []
-  const w = new AccessLogWriter(sink, { onDrop: (n) => drops.push(n) })
+  const w = new AccessLogWriter(sink, { flushIntervalMs: 0, onDrop: (n) => drops.push(n) })
   for (let i = 0; i < 100; i++) w.write(`line ${i}\n`)
   t.equal(sink.writes.length, 0, 'nothing written synchronously')
   await turn()
@@ -184,7 +184,8 @@ t.test('writer: one batch per event-loop turn, one write in flight, the rest in 
   await turn()
   t.equal(sink.writes.length, 1, 'no second write while the first is in flight')
   sink.complete()
-  t.equal(sink.writes.length, 2, 'the lines queued meanwhile go out at once')
+  await turn()
+  t.equal(sink.writes.length, 2, 'the lines queued meanwhile go out next, together')
   t.equal(sink.writes[1], 'a\nb\n')
   t.equal(sink.waiting, 1)
   const flushed = w.flush()
@@ -193,10 +194,40 @@ t.test('writer: one batch per event-loop turn, one write in flight, the rest in 
   t.same([w.written, w.dropped, drops], [102, 0, []])
 })
 
+t.test('writer with an interval: lines wait to be batched, unless 64 KiB are queued or flush() asks', async (t) => {
+  const sink = new HeldSink()
+  const w = new AccessLogWriter(sink, { flushIntervalMs: 30 })
+  w.write('a\n')
+  await turn()
+  w.write('b\n')
+  await turn()
+  t.equal(sink.writes.length, 0, 'nothing written after a few turns')
+  await eventually(() => sink.writes.length === 1, 'the interval is over')
+  t.equal(sink.writes[0], 'a\nb\n', 'the lines of several turns in one write')
+  w.write('c\n')
+  sink.complete()
+  await turn()
+  t.equal(sink.writes.length, 1, 'lines queued while a write was in flight wait for the interval too')
+  await eventually(() => sink.writes.length === 2, 'the next interval')
+  sink.complete()
+  const big = `${'x'.repeat(1023)}\n`
+  for (let i = 0; i < 64; i++) w.write(big)
+  await turn()
+  t.equal(sink.writes.length, 3, '64 KiB queued: written at once')
+  sink.complete()
+  w.write('d\n')
+  const flushed = w.flush()
+  await turn()
+  t.equal(sink.writes.length, 4, 'flush() writes at once')
+  sink.complete()
+  await flushed
+  t.same([w.written, w.dropped], [68, 0])
+})
+
 t.test('writer: a bounded buffer; lines past it are dropped, counted, and reported once caught up', async (t) => {
   const sink = new HeldSink()
   const drops: number[] = []
-  const w = new AccessLogWriter(sink, { maxBufferedChars: 100, onDrop: (n) => drops.push(n) })
+  const w = new AccessLogWriter(sink, { maxBufferedChars: 100, flushIntervalMs: 0, onDrop: (n) => drops.push(n) })
   const line = `${'x'.repeat(9)}\n` // 10 characters
   for (let i = 0; i < 10; i++) w.write(line)
   w.write(line)
@@ -218,7 +249,11 @@ t.test('writer: a failing sink is reported once; its lines and later ones are dr
   const sink = new HeldSink()
   const errors: string[] = []
   const drops: number[] = []
-  const w = new AccessLogWriter(sink, { onError: (e) => errors.push(e.message), onDrop: (n) => drops.push(n) })
+  const w = new AccessLogWriter(sink, {
+    flushIntervalMs: 0,
+    onError: (e) => errors.push(e.message),
+    onDrop: (n) => drops.push(n),
+  })
   w.write('a\n')
   w.write('b\n')
   await turn()

@@ -319,17 +319,21 @@ class Prober {
     const result = await p.result
     this.inFlight = null
     if (this.stopped) return
-    this.options.onProbe?.(this.target, result)
-    const change = this.state.record(result.ok)
-    if (change !== null) {
-      const reason = result.ok ? `status ${result.status}` : result.reason
-      if (change === 'down') this.target.markDown(reason)
-      else this.target.markUp()
-      if (healthChannel.hasSubscribers) {
-        healthChannel.publish({ target: this.target.url, up: change === 'up', reason } satisfies HealthMessage)
+    // The next probe is scheduled even if a callback throws (its error still surfaces).
+    try {
+      this.options.onProbe?.(this.target, result)
+      const change = this.state.record(result.ok)
+      if (change !== null) {
+        const reason = result.ok ? `status ${result.status}` : result.reason
+        if (change === 'down') this.target.markDown(reason)
+        else this.target.markUp()
+        if (healthChannel.hasSubscribers) {
+          healthChannel.publish({ target: this.target.url, up: change === 'up', reason } satisfies HealthMessage)
+        }
       }
+    } finally {
+      this.schedule(nextDelay(check.interval, random()))
     }
-    this.schedule(nextDelay(check.interval, random()))
   }
 }
 

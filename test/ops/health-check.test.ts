@@ -390,4 +390,23 @@ t.test('checker: stop() cancels a probe in flight; setTargets() keeps, drops and
   checker.stop()
 })
 
+t.test('checker: its timers never keep the process alive (unref)', async (t) => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  const probes: string[] = []
+  const checker = new HealthChecker([target(`http://127.0.0.1:${await refusedPort()}`)], {
+    check: { path: '/', interval: 60_000, timeout: 60_000, expectStatus: null },
+    maxFails: 1,
+    random: randomFrom(SEED + 3),
+    onProbe: (_x, r) => probes.push(codeOf(r)),
+  })
+  t.teardown(() => checker.stop())
+  checker.start()
+  t.equal(timers(), before, 'the first probe is due: no ref’d timer')
+  await eventually(() => probes.length === 1, 'the first probe')
+  t.same(probes, ['UPSTREAM_CONNECT_REFUSED'])
+  t.equal(timers(), before, 'the next probe is due in a minute: no ref’d timer')
+  checker.stop()
+})
+
 leakCheck(t)

@@ -1,9 +1,7 @@
 // The README's code examples are the files under examples/: run each one here, and check that
 // the README still shows exactly those files (so the README cannot drift from working code).
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import https from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { subscribe } from '../examples/diagnostics.js'
@@ -12,6 +10,7 @@ import { start as startTls } from '../examples/embed-tls.js'
 import { start as startOnError } from '../examples/on-error.js'
 import { start as startStandalone } from '../examples/standalone.js'
 import { startDemoUpstream } from '../src/demo.js'
+import { needsOpenssl, privateCa } from './helpers/tls-certs.js'
 
 const root = new URL('..', import.meta.url).pathname
 
@@ -75,42 +74,13 @@ t.test('examples run against the demo upstream', async (t) => {
     t.ok(exchanges.includes('/hello 200 timed'), `exchange published: ${exchanges.join(', ')}`)
   })
 
-  let openssl = true
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-  } catch {
-    openssl = false
-  }
-  const skip = openssl ? false : 'openssl is not on PATH: cannot make a test certificate'
-  t.test('embedded in a tls.Server', { skip }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'strictgate-tls-'))
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    )
-    const key = readFileSync(join(dir, 'key.pem'), 'utf8')
-    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
+  t.test('embedded in a tls.Server', { skip: needsOpenssl }, async (t) => {
+    const { ca, key, cert } = privateCa()
     const gw = await startTls(demo.url, { key, cert })
     t.teardown(gw.close)
     const body = await new Promise<string>((resolve, reject) => {
       https
-        .get(`${gw.url}/hello`, { ca: cert, checkServerIdentity: () => undefined, agent: false }, (res) => {
+        .get(`${gw.url}/hello`, { ca, checkServerIdentity: () => undefined, agent: false }, (res) => {
           let data = ''
           res.setEncoding('utf8')
           res.on('data', (c) => (data += c))

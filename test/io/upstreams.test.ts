@@ -1,7 +1,6 @@
 // Several upstreams (issue 7): balancing, next-upstream on failure, passive health, Unix-socket
 // and TLS targets, per-target stats. Real servers on 127.0.0.1 (and a Unix socket) only.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
@@ -11,7 +10,9 @@ import t from 'tap'
 import { createGateway } from '../../src/index.js'
 import { startGateway } from '../helpers/gateway.js'
 import { readBody, startHttpUpstream } from '../helpers/http-upstream.js'
+import { refusedPort } from '../helpers/ports.js'
 import { leakCheck } from '../helpers/resources.js'
+import { needsOpenssl, privateCa } from '../helpers/tls-certs.js'
 
 /** An upstream that answers with its own name and counts requests. */
 async function named(t: Parameters<typeof startHttpUpstream>[0], name: string) {
@@ -22,15 +23,6 @@ async function named(t: Parameters<typeof startHttpUpstream>[0], name: string) {
     res.end(name)
   })
   return Object.assign(up, { seen })
-}
-
-/** A port that was bound, then closed: connecting to it is refused. */
-async function refusedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Accepts connections and resets each one as soon as request bytes arrive (before any response byte). */
@@ -167,72 +159,13 @@ t.test('a Unix-socket upstream', async (t) => {
   t.same(await get(g.port), { status: 200, text: `unix 127.0.0.1:${g.port}`, proxyStatus: null })
 })
 
-let openssl = true
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' })
-} catch {
-  openssl = false
-}
-t.test('TLS upstreams with a private CA', { skip: openssl ? false : 'openssl is not on PATH' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'strictgate-tls-up-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const f = (name: string) => join(dir, name)
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: dir })
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=strictgate test CA',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.pem'),
-  ])
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    f('server.key'),
-    '-out',
-    f('server.csr'),
-  ])
-  // The server certificate names localhost (RFC 6125: names are matched on subjectAltName).
-  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost\n')
-  run([
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    f('ext.cnf'),
-    '-out',
-    f('server.pem'),
-  ])
-  const ca = readFileSync(f('ca.pem'), 'utf8')
+t.test('TLS upstreams with a private CA', { skip: needsOpenssl }, async (t) => {
+  const { ca, key, cert } = privateCa()
   let sni: string | undefined
-  const server = https.createServer(
-    { key: readFileSync(f('server.key')), cert: readFileSync(f('server.pem')) },
-    (req, res) => {
-      sni = (req.socket as import('node:tls').TLSSocket).servername || undefined
-      res.end('secure')
-    },
-  )
+  const server = https.createServer({ key, cert }, (req, res) => {
+    sni = (req.socket as import('node:tls').TLSSocket).servername || undefined
+    res.end('secure')
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const port = (server.address() as net.AddressInfo).port

@@ -7,7 +7,7 @@
 //   can never disagree.
 
 import { ERROR_CODES, type ErrorCode } from '../errors.js'
-import type { TargetStats } from '../io/upstreams.js'
+import type { TargetStats } from '../io/targets.js'
 import { Counter, type CounterChild, Gauge, Histogram, type HistogramChild, Registry } from './metrics.js'
 import { type ProcessMetrics, registerProcessMetrics } from './process-metrics.js'
 

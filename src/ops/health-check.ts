@@ -7,12 +7,12 @@
 // together do not probe in lockstep.
 
 import diagnostics from 'node:diagnostics_channel'
-import net from 'node:net'
-import tls from 'node:tls'
-import { type ErrorCode, isWarning } from '../errors.js'
+import type net from 'node:net'
+import type { ErrorCode } from '../errors.js'
 import type { ResponseHead } from '../h1/head.js'
+import { DEFAULT_LIMITS, type Limits } from '../h1/limits.js'
 import { ResponseParser } from '../h1/response-parser.js'
-import { DEFAULT_LIMITS, type Limits } from '../h1/validator.js'
+import { connectErrorCode, connectTarget } from '../io/connect.js'
 import type { ResolvedTarget } from '../options.js'
 
 export interface HealthCheckOptions {
@@ -134,46 +134,11 @@ export class HealthState {
   }
 }
 
-// (Also in io/upstream-pool.ts, which keeps it private: both must classify alike.)
-const CERTIFICATE_ERRORS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-])
-
+/** A socket error: a connect failure means what it means anywhere (io/connect.ts); later, a close. */
 function socketErrorCode(err: NodeJS.ErrnoException, connected: boolean): ErrorCode {
-  const code = err.code ?? ''
-  if (CERTIFICATE_ERRORS.has(code)) return 'UPSTREAM_TLS_CERTIFICATE_ERROR'
-  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'UPSTREAM_TLS_ERROR'
-  if (connected) return 'UPSTREAM_CLOSED'
-  if (code === 'ECONNREFUSED') return 'UPSTREAM_CONNECT_REFUSED'
-  if (code === 'ENOTFOUND' || code.startsWith('EAI_')) return 'UPSTREAM_DNS_ERROR'
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return 'UPSTREAM_UNREACHABLE'
+  const code = connectErrorCode(err)
+  if (!connected || code === 'UPSTREAM_TLS_ERROR' || code === 'UPSTREAM_TLS_CERTIFICATE_ERROR') return code
   return 'UPSTREAM_CLOSED'
-}
-
-/** The probe's connection: TCP, TLS with the target's settings (SNI from a host name), or a Unix socket. */
-function connectTo(target: CheckedTarget): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
-  if (target.kind === 'unix') return { socket: net.connect({ path: target.path }), ready: 'connect' }
-  if (target.kind === 'tcp') return { socket: net.connect({ host: target.host, port: target.port }), ready: 'connect' }
-  const options = target.tls ?? {}
-  const socket = tls.connect({
-    host: target.host,
-    port: target.port,
-    ALPNProtocols: ['http/1.1'],
-    ...options,
-    // SNI carries host names only (RFC 6066 §3), never IP addresses.
-    servername: options.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined),
-  })
-  return { socket, ready: 'secureConnect' }
 }
 
 /**
@@ -189,15 +154,15 @@ export function probe(
   const result = new Promise<ProbeResult>((resolve) => {
     finish = resolve
   })
-  let connection: ReturnType<typeof connectTo>
+  let socket: net.Socket
   try {
-    connection = connectTo(target)
+    socket = connectTarget(target)
   } catch (err) {
     // tls.connect throws at once on settings it cannot use (a malformed certificate...).
     const reason = `UPSTREAM_TLS_ERROR: ${(err as Error).message}`
     return { result: Promise.resolve({ ok: false, status: 0, code: 'UPSTREAM_TLS_ERROR', reason }), cancel() {} }
   }
-  const { socket, ready } = connection
+  const ready = target.kind === 'tls' ? 'secureConnect' : 'connect'
   let connected = false
   let done = false
   let head: ResponseHead | null = null
@@ -233,7 +198,7 @@ export function probe(
   const timer = setTimeout(() => {
     const code = !connected
       ? 'UPSTREAM_CONNECT_TIMEOUT'
-      : parser.finalHeadSeen
+      : head !== null
         ? 'UPSTREAM_IDLE_TIMEOUT'
         : 'UPSTREAM_RESPONSE_TIMEOUT'
     failure(code, `no complete response within ${check.timeout} ms`)
@@ -249,7 +214,7 @@ export function probe(
     if (done) return
     const f = parser.execute(chunk) < 0 ? parser.failure : null
     // Bytes after a complete response are a warning (RULES.md B5): the response stands.
-    if (f !== null && !isWarning(f.code)) failure(f.code, f.reason)
+    if (f !== null && !completed) failure(f.code, f.reason)
     else if (completed) complete()
   })
   socket.on('end', () => {

@@ -1,4 +1,4 @@
-// What a failure to open a connection means (upstream-connection.ts connectErrorCode): the
+// What a failure to open a connection means (io/connect.ts connectErrorCode): the
 // upstream's (refused, DNS, unreachable, timed out, TLS) or the gateway's own (no descriptor, no
 // local port: GATEWAY_SOCKET_ERROR, never blamed on the upstream, never retried elsewhere). The
 // table is checked whole; the gateway's own failure is also provoked for real, in a process whose
@@ -10,7 +10,7 @@ import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { proxyStatusFor, sourceFor } from '../../src/errors.js'
-import { connectErrorCode } from '../../src/io/upstream-connection.js'
+import { connectErrorCode } from '../../src/io/connect.js'
 import { startGateway } from '../helpers/gateway.js'
 import { field } from '../helpers/http-reader.js'
 import { eventually, RawClient } from '../helpers/raw-client.js'

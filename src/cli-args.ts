@@ -1,6 +1,8 @@
 // Command-line flags: parsing and help text (the CLI itself is cli.ts).
 
 import { parseArgs } from 'node:util'
+import { rewriteOptions } from './cli-rewrite.js'
+import { UsageError } from './cli-usage.js'
 import { DEFAULT_LIMITS } from './h1/limits.js'
 import { DEFAULT_HEALTH, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
 import { VERSION } from './version.js'
@@ -151,6 +153,54 @@ const FLAGS: Flag[] = [
     option: ['health', 'failTimeout'],
   },
   { name: 'retries', type: 'string', default: 'targets - 1', help: 'other targets tried after a failure' },
+  {
+    name: 'route',
+    type: 'string',
+    multiple: true,
+    default: 'none',
+    help: 'PREFIX=URL: requests under PREFIX go to URL (repeatable; the longest prefix wins)',
+  },
+  {
+    name: 'strip-prefix',
+    type: 'boolean',
+    default: 'off',
+    help: 'remove the --route prefix from the path sent upstream',
+  },
+  { name: 'change-origin', type: 'boolean', default: 'off', help: "send the target's authority as Host" },
+  {
+    name: 'rewrite-location',
+    type: 'boolean',
+    default: 'off',
+    help: 'rewrite Location/Content-Location at the target origin to the client-facing one',
+  },
+  {
+    name: 'cookie-domain',
+    type: 'string',
+    multiple: true,
+    default: 'none',
+    help: "FROM=TO for Set-Cookie Domain ('*' any, empty TO removes; repeatable)",
+  },
+  {
+    name: 'cookie-path',
+    type: 'string',
+    multiple: true,
+    default: 'none',
+    help: "FROM=TO for Set-Cookie Path ('*' any, empty TO removes; repeatable)",
+  },
+  {
+    name: 'request-header',
+    type: 'string',
+    multiple: true,
+    default: 'none',
+    help: "'Name: value' set on requests (empty value removes; repeatable)",
+  },
+  {
+    name: 'response-header',
+    type: 'string',
+    multiple: true,
+    default: 'none',
+    help: "'Name: value' set on responses (empty value removes; repeatable)",
+  },
   { name: 'via', type: 'string', default: '1.1 strictgate', help: 'Via field value added both ways' },
   { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
   { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
@@ -159,8 +209,6 @@ const FLAGS: Flag[] = [
   { name: 'version', type: 'boolean', default: '', help: 'print the version' },
   { name: 'help', type: 'boolean', default: '', help: 'print this help' },
 ]
-
-export class UsageError extends Error {}
 
 export function helpText(): string {
   const lines = FLAGS.map((f) => {
@@ -243,10 +291,26 @@ export function parseCli(argv: string[]): CliConfig {
   }
   const log = v.log ?? 'text'
   if (log !== 'text' && log !== 'json') throw new UsageError(`--log must be text or json, got ${JSON.stringify(log)}`)
-  const upstreams = (v.upstream as string[] | undefined) ?? []
+  const given = (v.upstream as string[] | undefined) ?? []
   const demo = v.demo === true
+  const list = (name: string) => (v[name] as string[] | undefined) ?? []
+  const rewrite = rewriteOptions(
+    {
+      route: list('route'),
+      stripPrefix: v['strip-prefix'] === true,
+      changeOrigin: v['change-origin'] === true,
+      rewriteLocation: v['rewrite-location'] === true,
+      cookieDomain: list('cookie-domain'),
+      cookiePath: list('cookie-path'),
+      requestHeader: list('request-header'),
+      responseHeader: list('response-header'),
+    },
+    given,
+  )
+  Object.assign(options, rewrite.options)
+  const upstreams = [...given, ...rewrite.targets]
   if (action === 'run') {
-    if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream exclude each other')
+    if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream / --route exclude each other')
     if (!demo && upstreams.length === 0) throw new UsageError('--upstream is required (or --demo)')
   }
   return {

@@ -4,7 +4,8 @@
 
 import cluster from 'node:cluster'
 import diagnostics from 'node:diagnostics_channel'
-import { type CliConfig, helpText, parseCli, UsageError } from './cli-args.js'
+import { type CliConfig, helpText, parseCli } from './cli-args.js'
+import { UsageError } from './cli-usage.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
 import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
 import { createGateway, type ErrorMessage } from './gateway.js'

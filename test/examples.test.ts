@@ -1,15 +1,19 @@
 // The README's code examples are the files under examples/: run each one here, and check that
 // the README still shows exactly those files (so the README cannot drift from working code).
 import { readdirSync, readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import https from 'node:https'
 import { join } from 'node:path'
 import t from 'tap'
+import { start as startApiGateway } from '../examples/api-gateway.js'
 import { subscribe } from '../examples/diagnostics.js'
 import { start as startNet } from '../examples/embed-net.js'
 import { start as startTls } from '../examples/embed-tls.js'
 import { start as startOnError } from '../examples/on-error.js'
+import { start as startSecurityHeaders } from '../examples/security-headers.js'
 import { start as startStandalone } from '../examples/standalone.js'
 import { startDemoUpstream } from '../src/demo.js'
+import { startHttpUpstream } from './helpers/http-upstream.js'
 import { needsOpenssl, privateCa } from './helpers/tls-certs.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -52,6 +56,39 @@ t.test('examples run against the demo upstream', async (t) => {
     await gw.close()
     const ms = performance.now() - started
     t.ok(ms < 2_000, `close() took ${ms.toFixed(0)} ms: it must not wait for the client's 4 s keep-alive timeout`)
+  })
+
+  t.test('an API gateway: /api stripped, the service gets its own Host', async (t) => {
+    const seen: string[] = []
+    const record = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
+      seen.push(`${name} ${req.url} ${req.headers.host}`)
+      res.end(name)
+    }
+    const web = await startHttpUpstream(t, record('web'))
+    const api = await startHttpUpstream(t, record('api'))
+    const gw = await startApiGateway(web.url, api.url)
+    t.teardown(gw.close)
+    t.equal(await (await fetch(`${gw.url}/api/users?id=1`)).text(), 'api')
+    t.equal(await (await fetch(`${gw.url}/api`)).text(), 'api')
+    t.equal(await (await fetch(`${gw.url}/apis`)).text(), 'web')
+    const host = new URL(gw.url).host
+    t.same(seen, [`api /users?id=1 127.0.0.1:${api.port}`, `api / 127.0.0.1:${api.port}`, `web /apis ${host}`])
+  })
+
+  t.test('security headers added, Server removed', async (t) => {
+    const app = await startHttpUpstream(t, (_req, res) => {
+      res.setHeader('Server', 'app/1.2.3')
+      res.setHeader('X-Frame-Options', 'SAMEORIGIN')
+      res.end('hello')
+    })
+    const gw = await startSecurityHeaders(app.url)
+    t.teardown(gw.close)
+    const res = await fetch(`${gw.url}/hello`)
+    t.equal(await res.text(), 'hello')
+    t.equal(res.headers.get('server'), null, 'Server removed')
+    t.equal(res.headers.get('x-frame-options'), 'DENY')
+    t.equal(res.headers.get('x-content-type-options'), 'nosniff')
+    t.equal(res.headers.get('strict-transport-security'), 'max-age=63072000; includeSubDomains')
   })
 
   t.test('onError custom page and diagnostics_channel', async (t) => {

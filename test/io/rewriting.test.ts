@@ -1,6 +1,10 @@
 // Rewriting through a real gateway (gateway mode): route() objects (path, host, headers),
 // changeOrigin, onResponse, rewriteLocation, cookieDomain / cookiePath; every invalid edit is
 // a 502 GATEWAY_INTERNAL_ERROR with nothing forwarded, or a TypeError at createGateway.
+
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import tls from 'node:tls'
 import fc from 'fast-check'
 import t from 'tap'
 import { createGateway, type GatewayOptions } from '../../src/index.js'
@@ -10,6 +14,7 @@ import { type Fields, fieldValues } from '../helpers/http-reader.js'
 import { leakCheck } from '../helpers/resources.js'
 import { numRuns } from '../helpers/runs.js'
 import { read, ScriptedUpstream, write } from '../helpers/scripted-upstream.js'
+import { needsOpenssl, privateCa } from '../helpers/tls-certs.js'
 
 const GET = 'GET /api/items?x=1 HTTP/1.1\r\nHost: public.test\r\nAccept: */*\r\nX-Drop: 1\r\n\r\n'
 const OK = 'HTTP/1.1 200 OK\r\nServer: app/1.0\r\nContent-Length: 2\r\n\r\nok'
@@ -185,6 +190,42 @@ t.test('rewriteLocation: the target origin becomes the client-facing one; others
     client.destroy()
   }
 })
+
+t.test(
+  'rewriteLocation on a TLS client connection: the client-facing origin is https',
+  { skip: needsOpenssl },
+  async (t) => {
+    const up: ScriptedUpstream = await ScriptedUpstream.start(t, {
+      // (A function of the connection: it runs once the upstream, and so its URL, exists.)
+      script: () => [read(), write(`HTTP/1.1 301 Moved\r\nLocation: ${up.url}/moved?a=1\r\nContent-Length: 0\r\n\r\n`)],
+    })
+    const gateway = createGateway({ upstream: up.url, rewriteLocation: true })
+    const ca = privateCa()
+    const server = tls.createServer({ key: ca.key, cert: ca.cert, allowHalfOpen: true }, (socket) =>
+      gateway.handle(socket),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(async () => {
+      const closed = new Promise((resolve) => server.close(resolve))
+      await gateway.close()
+      await closed
+    })
+    const { port } = server.address() as AddressInfo
+    const res = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port, servername: 'localhost', ca: ca.ca, path: '/old', headers: { host: 'public.test' } },
+        (r) => {
+          r.resume()
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, location: r.headers.location }))
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    t.equal(res.status, 301)
+    t.equal(res.location, 'https://public.test/moved?a=1')
+  },
+)
 
 t.test('cookieDomain / cookiePath: each Set-Cookie on its own, attributes in any case, leading dots', async (t) => {
   const up = await upstream(

@@ -5,7 +5,7 @@
 import type { ParseFailure } from '../errors.js'
 import { type CodeTable, REQUEST_CODES, RESPONSE_CODES, Violation } from './codes.js'
 import { type FieldSummary, listMembers, summarize, validHost } from './fields.js'
-import { FramingError, type FramingResult, messageBodyLength } from './framing.js'
+import { FramingError, messageBodyLength } from './framing.js'
 import { equalsLower } from './grammar.js'
 import { FieldKind, type Framing, type RequestHead, type ResponseHead } from './head.js'
 import type { Limits } from './limits.js'
@@ -26,12 +26,29 @@ const FRAMING_REASONS: { readonly [E in FramingError]: string } = {
 }
 
 /**
- * The framing of a head, or its failure. The offset blamed is the Transfer-Encoding field's
- * (the Content-Length field's for a non-zero length on a bodiless status), or the final CRLF.
+ * The framing of a head (RFC 9112 §6.3 with the F2–F5 checks), or its failure. The offset
+ * blamed is the Transfer-Encoding field's (the Content-Length field's for a non-zero length on a
+ * bodiless status), or the final CRLF. `status` is 0 for a request.
  */
-function framingOf(result: FramingResult, s: FieldSummary, raw: Buffer, codes: CodeTable): Framing | ParseFailure {
+function framingOf(
+  s: FieldSummary,
+  method: string,
+  status: number,
+  minorVersion: 0 | 1,
+  raw: Buffer,
+  codes: CodeTable,
+): Framing | ParseFailure {
+  const { transferEncoding, contentLength } = s
+  const result = messageBodyLength({
+    response: status !== 0,
+    method,
+    status,
+    minorVersion,
+    transferEncoding,
+    contentLength,
+  })
   if (typeof result !== 'number') return result
-  const field = result === FramingError.FieldsWithoutBody && s.transferEncoding === 0 ? s.clOffset : s.teOffset
+  const field = result === FramingError.FieldsWithoutBody && transferEncoding === 0 ? s.clOffset : s.teOffset
   return {
     code: codes[result === FramingError.UnsupportedEncoding ? Violation.TransferCoding : Violation.Framing],
     offset: field >= 0 ? field : raw.length - 2,
@@ -56,19 +73,7 @@ export function checkResponseHead(
   if (s.failure !== null) return s.failure
   const status = scan.status
   const minor = scan.minorVersion
-  const framing = framingOf(
-    messageBodyLength({
-      response: true,
-      method: request.method,
-      status,
-      minorVersion: minor,
-      transferEncoding: s.transferEncoding,
-      contentLength: s.contentLength,
-    }),
-    s,
-    raw,
-    codes,
-  )
+  const framing = framingOf(s, request.method, status, minor, raw, codes)
   if ('code' in framing) return framing
   let upgrade: string | null = null
   if (status === 101) {
@@ -178,19 +183,7 @@ export function checkRequestHead(
   if (hosts === 0 && minor === 1) {
     return { code: codes[Violation.Field], offset: raw.length - 2, reason: 'missing Host' }
   }
-  const framing = framingOf(
-    messageBodyLength({
-      response: false,
-      method,
-      status: 0,
-      minorVersion: minor,
-      transferEncoding: s.transferEncoding,
-      contentLength: s.contentLength,
-    }),
-    s,
-    raw,
-    codes,
-  )
+  const framing = framingOf(s, method, 0, minor, raw, codes)
   if ('code' in framing) return framing
   const upgrade = s.connection.includes('upgrade') && minor === 1 ? offered : []
   const close = s.connection.includes('close')

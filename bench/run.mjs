@@ -15,13 +15,17 @@
 // Usage: npm run bench [-- --quick --rounds=3 --duration=6 --warmup=1
 //          --systems=strictgate,nginx --workloads=small,64k,chunked,latency
 //          --loadgen=wrk|autocannon --no-pin --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"
-//          --compare=path/to/other/dist --node=24]
+//          --compare=path/to/other/dist --node=24 --variant="stgc:--single-threaded-gc"
+//          --with=bench/experiments]
 // (`--option value` works as well as `--option=value`.)
 // --compare adds the system "strictgate@compare": strictgate loaded from another build, measured
 // in the same alternating rounds as the current dist/ (e.g. a build of the previous commit).
 // --node=SPEC (a path or a major version, see node-binary.mjs; repeatable, or comma-separated)
 // also runs every Node-based system under that binary, as "<system>@node<major>", in the same
 // rounds: the same code on two Node versions, side by side.
+// --variant=LABEL:FLAGS (repeatable, or ';'-separated) also runs every Node-based system with
+// those extra Node flags, as "<system>+LABEL". --with=FILE|DIR adds system files from outside
+// bench/proxies/ (e.g. the experiments in bench/experiments/).
 // Writes bench/results/run-<date>.json and .svg; a full run (not --quick, every system and
 // workload, 3 rounds or more) also updates bench/results/latest.json, latest.svg, latest.md.
 
@@ -35,12 +39,13 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { resolveNode } from './node-binary.mjs'
 import { onPath } from './proxies/_common.mjs'
@@ -55,7 +60,20 @@ const resultsDir = join(here, 'results')
 
 const args = {}
 const FLAGS = ['quick', 'no-pin'] // options without a value
-const VALUED = ['rounds', 'duration', 'warmup', 'systems', 'workloads', 'loadgen', 'node-flags', 'compare', 'node']
+const VALUED = [
+  'rounds',
+  'duration',
+  'warmup',
+  'systems',
+  'workloads',
+  'loadgen',
+  'node-flags',
+  'compare',
+  'node',
+  'with',
+  'variant',
+]
+const REPEATABLE = { node: ',', with: ',', variant: ';' } // given more than once: the values add up
 const argv = process.argv.slice(2)
 for (let i = 0; i < argv.length; i++) {
   const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i])
@@ -67,8 +85,8 @@ for (let i = 0; i < argv.length; i++) {
     if (i + 1 >= argv.length) fail(`--${key} needs a value`)
     value = argv[++i]
   }
-  // --node may be given more than once: the binaries add up.
-  args[key] = key === 'node' && args.node !== undefined ? `${args.node},${value}` : value
+  args[key] =
+    REPEATABLE[key] !== undefined && args[key] !== undefined ? `${args[key]}${REPEATABLE[key]}${value}` : value
 }
 
 const QUICK = args.quick === true
@@ -123,14 +141,25 @@ for (const spec of typeof args.node === 'string' ? args.node.split(',').filter(B
   OTHER_NODES.push({ ...node, suffix: `@node${sameMajor ? node.version.slice(1) : major}` })
 }
 
-// Systems: direct (built in) and every bench/proxies/*.mjs not starting with "_".
+// Systems: direct (built in), every bench/proxies/*.mjs not starting with "_", and the system
+// files --with names (a file, or a directory: its *.mjs not starting with "_" that export one).
 const DIRECT = { name: 'direct', order: 0, version: () => '(no proxy)' }
 const BASELINE = 'node-http-proxy'
-const proxyFiles = readdirSync(join(here, 'proxies')).filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+const systemFiles = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+    .map((f) => join(dir, f))
+const proxyFiles = systemFiles(join(here, 'proxies'))
+for (const item of typeof args.with === 'string' ? args.with.split(',').filter(Boolean) : []) {
+  const path = resolve(item)
+  if (!existsSync(path)) fail(`--with: ${item} does not exist`)
+  proxyFiles.push(...(statSync(path).isDirectory() ? systemFiles(path) : [path]))
+}
 const allSystems = [DIRECT]
 const skipped = []
 for (const file of proxyFiles) {
-  const system = (await import(pathToFileURL(join(here, 'proxies', file)).href)).default
+  const system = (await import(pathToFileURL(file).href)).default
+  if (system === undefined) continue // a helper module in a --with directory
   const why = system.available()
   if (why === true) allSystems.push({ ...system, file })
   else skipped.push({ name: system.name, reason: why })
@@ -160,8 +189,28 @@ for (const [k, node] of OTHER_NODES.entries()) {
     })
   }
 }
+// --variant=LABEL:FLAGS: every Node-based system again with extra Node flags, as
+// "<system>+LABEL" (e.g. --variant="stgc:--single-threaded-gc").
+const FLAG_VARIANTS = (typeof args.variant === 'string' ? args.variant.split(';') : []).filter(Boolean).map((v) => {
+  const m = /^([a-z0-9-]+):(.+)$/is.exec(v.trim())
+  if (m === null) fail(`--variant must be LABEL:FLAGS (e.g. stgc:--single-threaded-gc), got ${v}`)
+  return { label: m[1], flags: m[2].split(/\s+/).filter(Boolean) }
+})
+for (const [k, { label, flags }] of FLAG_VARIANTS.entries()) {
+  for (const s of allSystems.filter((x) => x.node === true && x.flags === undefined)) {
+    allSystems.push({
+      ...s,
+      name: `${s.name}+${label}`,
+      order: s.order + (0.1 * (k + 1)) / (FLAG_VARIANTS.length + 1) / 10,
+      version: () => `${s.version()}, node ${flags.join(' ')}`,
+      command: (ctx) => s.command({ ...ctx, nodeFlags: [...(ctx.nodeFlags ?? []), ...flags] }),
+      flags,
+      base: s.base ?? s,
+    })
+  }
+}
 allSystems.sort((a, b) => a.order - b.order)
-// A system named in --systems brings its --compare and --node variants along.
+// A system named in --systems brings its --compare, --node and --variant variants along.
 const systemNames =
   typeof args.systems === 'string'
     ? args.systems.split(',').filter(Boolean)
@@ -860,6 +909,8 @@ async function main() {
     args.workloads === undefined &&
     NODE_FLAGS.length === 0 &&
     args.duration === undefined &&
+    args.variant === undefined &&
+    args.with === undefined &&
     COMPARE === null
   const table = resultTable(summary)
   const header = [
@@ -924,16 +975,18 @@ async function main() {
       `# Gateway benchmark: latest full run\n\nCommand: \`npm run bench\` (bench/run.mjs).\n\n${section}`,
     )
     written.push(join(resultsDir, 'latest.json'), join(resultsDir, 'latest.svg'), join(resultsDir, 'latest.md'))
-    // bench/README.md shows the latest full table between these markers.
-    const readme = join(here, 'README.md')
-    const START = '<!-- latest-full-run:start -->'
-    const END = '<!-- latest-full-run:end -->'
-    const text = existsSync(readme) ? readFileSync(readme, 'utf8') : ''
-    const a = text.indexOf(START)
-    const b = text.indexOf(END)
-    if (a !== -1 && b > a) {
-      writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${section}\n${text.slice(b)}`)
-      written.push(readme)
+    // bench/README.md and the project README show the latest full table between these markers
+    // (the README shows latest.svg too).
+    for (const readme of [join(here, 'README.md'), join(root, 'README.md')]) {
+      const START = '<!-- latest-full-run:start -->'
+      const END = '<!-- latest-full-run:end -->'
+      const text = existsSync(readme) ? readFileSync(readme, 'utf8') : ''
+      const a = text.indexOf(START)
+      const b = text.indexOf(END)
+      if (a !== -1 && b > a) {
+        writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${section}\n${text.slice(b)}`)
+        written.push(readme)
+      }
     }
   }
   formatWithBiome(written.filter((f) => !f.endsWith('.svg')))

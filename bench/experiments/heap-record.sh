@@ -19,21 +19,14 @@ out=${OUT:-/tmp/heap-$name}
 mkdir -p "$out"
 rm -f "$out/profile.heapprofile"
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-taskset -c 0 node bench/upstream.mjs --port=0 >"$out/upstream.out" &
-pids+=($!)
-until grep -q port "$out/upstream.out" 2>/dev/null; do sleep 0.1; done
-up=$(sed -E 's/.*"port":([0-9]+).*/\1/' "$out/upstream.out" | head -1)
-port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+# shellcheck source=bench/experiments/_load.sh
+source bench/experiments/_load.sh
 
 HEAP_SAMPLE_OUT="$out/profile.heapprofile" taskset -c 1 "$node" --import ./bench/experiments/heap-sample.mjs \
   "$system" --upstream="http://127.0.0.1:$up" --port="$port" >"$out/proxy.out" 2>&1 &
 proxy=$!
-pids+=($proxy)
-until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.1; done
+started $proxy
+wait_port "$port"
 
 taskset -c 0 wrk -t1 -c50 -d2s "http://127.0.0.1:$port$path" >/dev/null # warmup (JIT, pools)
 kill -USR2 "$proxy"

@@ -15,9 +15,17 @@
 // Usage: npm run bench [-- --quick --rounds=3 --duration=6 --warmup=1
 //          --systems=strictgate,nginx --workloads=small,64k,chunked,latency
 //          --loadgen=wrk|autocannon --no-pin --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"
-//          --compare=path/to/other/dist]
+//          --compare=path/to/other/dist --node=24 --variant="stgc:--single-threaded-gc"
+//          --with=bench/experiments]
+// (`--option value` works as well as `--option=value`.)
 // --compare adds the system "strictgate@compare": strictgate loaded from another build, measured
 // in the same alternating rounds as the current dist/ (e.g. a build of the previous commit).
+// --node=SPEC (a path or a major version, see node-binary.mjs; repeatable, or comma-separated)
+// also runs every Node-based system under that binary, as "<system>@node<major>", in the same
+// rounds: the same code on two Node versions, side by side.
+// --variant=LABEL:FLAGS (repeatable, or ';'-separated) also runs every Node-based system with
+// those extra Node flags, as "<system>+LABEL". --with=FILE|DIR adds system files from outside
+// bench/proxies/ (e.g. the experiments in bench/experiments/).
 // Writes bench/results/run-<date>.json and .svg; a full run (not --quick, every system and
 // workload, 3 rounds or more) also updates bench/results/latest.json, latest.svg, latest.md.
 
@@ -31,13 +39,15 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { resolveNode } from './node-binary.mjs'
 import { onPath } from './proxies/_common.mjs'
 import { bodies } from './upstream.mjs'
 
@@ -49,24 +59,35 @@ const resultsDir = join(here, 'results')
 // Options
 
 const args = {}
-for (const a of process.argv.slice(2)) {
-  const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(a)
-  if (m === null) fail(`unknown argument ${a} (see the usage at the top of bench/run.mjs)`)
-  args[m[1]] = m[2] ?? true
-}
-const known = [
-  'quick',
+const FLAGS = ['quick', 'no-pin'] // options without a value
+const VALUED = [
   'rounds',
   'duration',
   'warmup',
   'systems',
   'workloads',
   'loadgen',
-  'no-pin',
   'node-flags',
   'compare',
+  'node',
+  'with',
+  'variant',
 ]
-for (const k of Object.keys(args)) if (!known.includes(k)) fail(`unknown option --${k}`)
+const REPEATABLE = { node: ',', with: ',', variant: ';' } // given more than once: the values add up
+const argv = process.argv.slice(2)
+for (let i = 0; i < argv.length; i++) {
+  const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i])
+  if (m === null) fail(`unknown argument ${argv[i]} (see the usage at the top of bench/run.mjs)`)
+  const [, key] = m
+  if (!FLAGS.includes(key) && !VALUED.includes(key)) fail(`unknown option --${key}`)
+  let value = m[2] ?? true
+  if (VALUED.includes(key) && value === true) {
+    if (i + 1 >= argv.length) fail(`--${key} needs a value`)
+    value = argv[++i]
+  }
+  args[key] =
+    REPEATABLE[key] !== undefined && args[key] !== undefined ? `${args[key]}${REPEATABLE[key]}${value}` : value
+}
 
 const QUICK = args.quick === true
 const ROUNDS = positiveInt('rounds', QUICK ? 1 : 3)
@@ -100,15 +121,45 @@ const NODE_FLAGS = typeof args['node-flags'] === 'string' ? args['node-flags'].s
 if (!existsSync(join(root, 'dist', 'index.js'))) fail('dist/index.js is missing: run `npm run bench` (it builds first)')
 const COMPARE = typeof args.compare === 'string' ? args.compare : null
 if (COMPARE !== null && !existsSync(join(COMPARE, 'index.js'))) fail(`--compare: ${COMPARE}/index.js is missing`)
+// Other Node binaries (--node): { path, version, suffix }.
+const OTHER_NODES = []
+for (const spec of typeof args.node === 'string' ? args.node.split(',').filter(Boolean) : []) {
+  let node
+  try {
+    node = resolveNode(spec)
+  } catch (err) {
+    fail(err.message)
+  }
+  const major = node.version.slice(1).split('.')[0]
+  // Named by major version; by full version when that is not unique (e.g. 20.18 next to 20.20).
+  const sameMajor = [process.version, ...OTHER_NODES.map((n) => n.version)].some(
+    (v) => v.slice(1).split('.')[0] === major,
+  )
+  if (OTHER_NODES.some((n) => n.version === node.version) || node.version === process.version) {
+    fail(`--node=${spec}: ${node.version} is already measured`)
+  }
+  OTHER_NODES.push({ ...node, suffix: `@node${sameMajor ? node.version.slice(1) : major}` })
+}
 
-// Systems: direct (built in) and every bench/proxies/*.mjs not starting with "_".
+// Systems: direct (built in), every bench/proxies/*.mjs not starting with "_", and the system
+// files --with names (a file, or a directory: its *.mjs not starting with "_" that export one).
 const DIRECT = { name: 'direct', order: 0, version: () => '(no proxy)' }
 const BASELINE = 'node-http-proxy'
-const proxyFiles = readdirSync(join(here, 'proxies')).filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+const systemFiles = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+    .map((f) => join(dir, f))
+const proxyFiles = systemFiles(join(here, 'proxies'))
+for (const item of typeof args.with === 'string' ? args.with.split(',').filter(Boolean) : []) {
+  const path = resolve(item)
+  if (!existsSync(path)) fail(`--with: ${item} does not exist`)
+  proxyFiles.push(...(statSync(path).isDirectory() ? systemFiles(path) : [path]))
+}
 const allSystems = [DIRECT]
 const skipped = []
 for (const file of proxyFiles) {
-  const system = (await import(pathToFileURL(join(here, 'proxies', file)).href)).default
+  const system = (await import(pathToFileURL(file).href)).default
+  if (system === undefined) continue // a helper module in a --with directory
   const why = system.available()
   if (why === true) allSystems.push({ ...system, file })
   else skipped.push({ name: system.name, reason: why })
@@ -121,13 +172,57 @@ if (COMPARE !== null) {
     order: sg.order + 0.5,
     version: () => `${sg.version()} from ${COMPARE}`,
     command: (ctx) => sg.command({ ...ctx, dist: ctx.compareDist }),
+    base: sg,
   })
 }
+// Every Node-based system again under each --node binary, next to itself in tables and charts.
+for (const [k, node] of OTHER_NODES.entries()) {
+  for (const s of allSystems.filter((x) => x.node === true && x.nodePath === undefined)) {
+    allSystems.push({
+      ...s,
+      name: `${s.name}${node.suffix}`,
+      order: s.order + (0.1 * (k + 1)) / (OTHER_NODES.length + 1),
+      version: () => `${s.version()}, Node ${node.version}`,
+      command: (ctx) => s.command({ ...ctx, nodePath: node.path }),
+      nodePath: node.path,
+      base: s.base ?? s,
+    })
+  }
+}
+// --variant=LABEL:FLAGS: every Node-based system again with extra Node flags, as
+// "<system>+LABEL" (e.g. --variant="stgc:--single-threaded-gc").
+const FLAG_VARIANTS = (typeof args.variant === 'string' ? args.variant.split(';') : []).filter(Boolean).map((v) => {
+  const m = /^([a-z0-9-]+):(.+)$/is.exec(v.trim())
+  if (m === null) fail(`--variant must be LABEL:FLAGS (e.g. stgc:--single-threaded-gc), got ${v}`)
+  return { label: m[1], flags: m[2].split(/\s+/).filter(Boolean) }
+})
+for (const [k, { label, flags }] of FLAG_VARIANTS.entries()) {
+  for (const s of allSystems.filter((x) => x.node === true && x.flags === undefined)) {
+    allSystems.push({
+      ...s,
+      name: `${s.name}+${label}`,
+      order: s.order + (0.1 * (k + 1)) / (FLAG_VARIANTS.length + 1) / 10,
+      version: () => `${s.version()}, node ${flags.join(' ')}`,
+      command: (ctx) => s.command({ ...ctx, nodeFlags: [...(ctx.nodeFlags ?? []), ...flags] }),
+      flags,
+      base: s.base ?? s,
+    })
+  }
+}
 allSystems.sort((a, b) => a.order - b.order)
+// A system named in --systems brings its --compare, --node and --variant variants along.
+const systemNames =
+  typeof args.systems === 'string'
+    ? args.systems.split(',').filter(Boolean)
+    : allSystems.filter((s) => s.base === undefined).map((s) => s.name)
 const systems = pick(
   allSystems,
-  args.systems,
-  allSystems.map((s) => s.name),
+  allSystems
+    .filter((s) => systemNames.includes(s.name) || (s.base !== undefined && systemNames.includes(s.base.name)))
+    .map((s) => s.name)
+    .concat(systemNames)
+    .join(','),
+  [],
   'system',
 )
 if (!systems.includes(DIRECT)) systems.unshift(DIRECT) // the baseline every ratio needs
@@ -396,7 +491,8 @@ async function checkBadGateway(system, context) {
   try {
     await waitForPort(port, child)
     const got = await get(port, '/small', undefined)
-    return got.status === 502 ? null : `unreachable upstream: status ${got.status}, expected 502`
+    const expected = system.badGatewayStatus ?? 502
+    return got.status === expected ? null : `unreachable upstream: status ${got.status}, expected ${expected}`
   } catch (err) {
     return `unreachable upstream: ${err.message ?? err}`
   } finally {
@@ -504,13 +600,24 @@ function resultTable(summary) {
 // SVG chart: one panel per workload (their scales differ by 10×), one bar per system with the
 // median req/s, a min–max whisker, and the value. Hand-written, no dependency.
 
-const COLORS = ['#8c8c8c', '#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf']
+// Known systems keep their color whichever others are installed; others take the rest in turn.
+const COLORS = {
+  direct: '#8c8c8c',
+  strictgate: '#d62728',
+  'node-http-proxy': '#1f77b4',
+  '@fastify/reply-from': '#2ca02c',
+  nginx: '#ff7f0e',
+  haproxy: '#17becf',
+  pipe: '#9467bd',
+}
+const MORE_COLORS = ['#8c564b', '#e377c2', '#bcbd22', '#7f7f7f']
 
 function svgChart(summary, meta) {
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   const W = 960
-  const left = 170
-  const right = 230
+  // Room for the longest system name (12 px sans-serif: about 7 px a character).
+  const left = Math.max(170, 24 + 7 * Math.max(...summary.map((r) => r.system.length)))
+  const right = 270
   const barH = 20
   const gap = 6
   const out = []
@@ -530,12 +637,17 @@ function svgChart(summary, meta) {
     const max = Math.max(...rows.map((r) => r.rpsMax))
     const scale = (W - left - right) / max
     for (const r of rows) {
-      const index = allSystems.findIndex((s) => s.name === r.system) // stable across --systems
-      const color = COLORS[index % COLORS.length]
+      // A color per system, stable across --systems; a --compare or --node variant has its
+      // system's color, lighter, so that the two read as a pair.
+      const system = allSystems.find((s) => s.name === r.system)
+      const base = system.base ?? system
+      const others = allSystems.filter((s) => s.base === undefined && COLORS[s.name] === undefined)
+      const color = COLORS[base.name] ?? MORE_COLORS[others.indexOf(base) % MORE_COLORS.length]
+      const opacity = system.base === undefined ? '' : ' fill-opacity="0.55"'
       const len = Math.max(1, r.rps * scale)
       const mid = y + barH / 2
       out.push(`<text x="${left - 8}" y="${mid + 4}" font-size="12" text-anchor="end">${esc(r.system)}</text>`)
-      out.push(`<rect x="${left}" y="${y}" width="${len.toFixed(1)}" height="${barH}" fill="${color}"/>`)
+      out.push(`<rect x="${left}" y="${y}" width="${len.toFixed(1)}" height="${barH}" fill="${color}"${opacity}/>`)
       if (r.rpsMax > r.rpsMin) {
         const x1 = (left + r.rpsMin * scale).toFixed(1)
         const x2 = (left + r.rpsMax * scale).toFixed(1)
@@ -543,15 +655,25 @@ function svgChart(summary, meta) {
           `<path d="M${x1} ${mid}H${x2}M${x1} ${mid - 5}V${mid + 5}M${x2} ${mid - 5}V${mid + 5}" stroke="#222"/>`,
         )
       }
-      const note = r.system === 'direct' ? '' : ` (${ratio(r.vsDirect, 1)} direct)`
+      const cpu = r.cpuUsPerReq === null ? '' : `, ${fixed(r.cpuUsPerReq, 1)} µs/req`
+      const note = r.system === 'direct' ? '' : ` (${ratio(r.vsDirect, 1)} direct${cpu})`
       const tx = left + Math.max(len, r.rpsMax * scale) + 8
       out.push(`<text x="${tx.toFixed(1)}" y="${mid + 4}" font-size="12">${int(r.rps)}${esc(note)}</text>`)
       y += barH + gap
     }
   }
   y += 24
-  out.push(`<text x="16" y="${y}" font-size="11" fill="#555">${esc(meta.footer)}</text>`)
-  y += 12
+  // The versions, on as many lines as they need (about 150 characters fit at this size).
+  const lines = ['']
+  for (const part of meta.footer) {
+    const last = lines.length - 1
+    if (lines[last] !== '' && lines[last].length + part.length > 150) lines.push('')
+    lines[lines.length - 1] += (lines[lines.length - 1] === '' ? '' : ' · ') + part
+  }
+  for (const line of lines) {
+    out.push(`<text x="16" y="${y}" font-size="11" fill="#555">${esc(line)}</text>`)
+    y += 14
+  }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif" role="img" aria-labelledby="title">`,
     `<title id="title">strictgate gateway benchmark: requests/s per system and workload (${esc(meta.subtitle)})</title>`,
@@ -570,6 +692,11 @@ function commandVersion(cmd, argv) {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim()
 }
 
+/** ", and Node v24.x for the systems named *@node24" when --node was given. */
+function alsoNodes(machine) {
+  return machine.otherNodes.map((n) => `, Node ${n.version} for ${n.systems}`).join('')
+}
+
 function machineInfo() {
   const cpus = os.cpus()
   const git = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' })
@@ -580,6 +707,7 @@ function machineInfo() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    otherNodes: OTHER_NODES.map(({ version, path, suffix }) => ({ version, path, systems: `*${suffix}` })),
     v8: process.versions.v8,
     loadgen:
       LOADGEN === 'wrk'
@@ -632,7 +760,7 @@ async function main() {
   const machine = machineInfo()
   const versions = Object.fromEntries(systems.map((s) => [s.name, s.version()]))
   console.log(`strictgate gateway benchmark${QUICK ? ' (--quick)' : ''}`)
-  console.log(`${machine.cpuModel} × ${machine.cores}, ${machine.os}, Node ${machine.node}`)
+  console.log(`${machine.cpuModel} × ${machine.cores}, ${machine.os}, Node ${machine.node}${alsoNodes(machine)}`)
   console.log(`load: ${machine.loadgen}; pinning: ${machine.pinning}`)
   console.log(`systems: ${systems.map((s) => `${s.name} ${versions[s.name]}`).join(', ')}`)
   for (const s of skipped) console.log(`skipped: ${s.name} (${s.reason})`)
@@ -692,7 +820,8 @@ async function main() {
       problem = String(err.message ?? err)
     }
     checks[s.name] = problem ?? 'ok'
-    console.log(`check ${s.name}: ${problem ?? 'ok (bodies byte for byte, 502 on unreachable upstream)'}`)
+    const ok = `ok (bodies byte for byte, ${s.badGatewayStatus ?? 502} on unreachable upstream)`
+    console.log(`check ${s.name}: ${problem ?? ok}`)
     if (problem === null) procs.set(s.name, { child, port })
     else await stop(child)
   }
@@ -780,11 +909,13 @@ async function main() {
     args.workloads === undefined &&
     NODE_FLAGS.length === 0 &&
     args.duration === undefined &&
+    args.variant === undefined &&
+    args.with === undefined &&
     COMPARE === null
   const table = resultTable(summary)
   const header = [
     `Date: ${date.toISOString()}. Machine: ${machine.cpuModel} × ${machine.cores}, ${machine.memoryGiB} GiB, ${machine.os}.`,
-    `Node ${machine.node} (V8 ${machine.v8}). Load generator: ${machine.loadgen}. Pinning: ${machine.pinning}.`,
+    `Node ${machine.node} (V8 ${machine.v8})${alsoNodes(machine)}. Load generator: ${machine.loadgen}. Pinning: ${machine.pinning}.`,
     `Commit: ${machine.commit ?? 'unknown'}. CPU busy before the run: ${machine.busyBeforePct ?? '?'}%.`,
     `Versions: ${systems.map((s) => `${s.name} ${versions[s.name]}`).join('; ')}.`,
     `${ROUNDS} alternating round(s); per run ${WARMUP} s warmup + ${DURATION} s measured. req/s: median (min–max) over rounds; p50/p99, CPU: medians; peak RSS: max.`,
@@ -793,9 +924,13 @@ async function main() {
   const noisy = runs.filter((r) => r.proxyCoreOtherPct >= 10)
   let noise = ''
   if (noisy.length > 0) {
-    const list = noisy
-      .map((r) => `${r.workload}/${r.system} r${r.round} ${Math.round(r.proxyCoreOtherPct)}%`)
-      .join(', ')
+    // The worst ten (a run on a busy machine would otherwise list every run).
+    const worst = [...noisy].sort((a, b) => b.proxyCoreOtherPct - a.proxyCoreOtherPct)
+    const list =
+      worst
+        .slice(0, 10)
+        .map((r) => `${r.workload}/${r.system} r${r.round} ${Math.round(r.proxyCoreOtherPct)}%`)
+        .join(', ') + (noisy.length > 10 ? ', …' : '')
     noise = `Noise: ${noisy.length} of ${runs.length} runs had ≥ 10% work by other processes on CPU ${PROXY_CPU} (the proxy's): ${list}.`
     console.log(`${noise}\n`)
   }
@@ -829,9 +964,9 @@ async function main() {
   }
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`)
   const svg = svgChart(summary, {
-    subtitle: `${date.toISOString().slice(0, 10)} · ${machine.cpuModel} × ${machine.cores} · Node ${machine.node} · ${machine.loadgen}`,
+    subtitle: `${date.toISOString().slice(0, 10)} · ${machine.cpuModel} × ${machine.cores} · Node ${machine.node}${alsoNodes(machine)} · ${machine.loadgen}`,
     subtitle2: `median of ${ROUNDS} alternating round(s), ${DURATION} s each; whiskers: min–max · ${machine.pinning}`,
-    footer: systems.map((s) => `${s.name} ${versions[s.name]}`).join(' · '),
+    footer: systems.map((s) => `${s.name} ${versions[s.name]}`),
   })
   writeFileSync(svgPath, svg)
   const written = [jsonPath, svgPath]
@@ -844,16 +979,18 @@ async function main() {
       `# Gateway benchmark: latest full run\n\nCommand: \`npm run bench\` (bench/run.mjs).\n\n${section}`,
     )
     written.push(join(resultsDir, 'latest.json'), join(resultsDir, 'latest.svg'), join(resultsDir, 'latest.md'))
-    // bench/README.md shows the latest full table between these markers.
-    const readme = join(here, 'README.md')
-    const START = '<!-- latest-full-run:start -->'
-    const END = '<!-- latest-full-run:end -->'
-    const text = existsSync(readme) ? readFileSync(readme, 'utf8') : ''
-    const a = text.indexOf(START)
-    const b = text.indexOf(END)
-    if (a !== -1 && b > a) {
-      writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${section}\n${text.slice(b)}`)
-      written.push(readme)
+    // bench/README.md and the project README show the latest full table between these markers
+    // (the README shows latest.svg too).
+    for (const readme of [join(here, 'README.md'), join(root, 'README.md')]) {
+      const START = '<!-- latest-full-run:start -->'
+      const END = '<!-- latest-full-run:end -->'
+      const text = existsSync(readme) ? readFileSync(readme, 'utf8') : ''
+      const a = text.indexOf(START)
+      const b = text.indexOf(END)
+      if (a !== -1 && b > a) {
+        writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${section}\n${text.slice(b)}`)
+        written.push(readme)
+      }
     }
   }
   formatWithBiome(written.filter((f) => !f.endsWith('.svg')))

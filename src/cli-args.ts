@@ -205,7 +205,12 @@ const FLAGS: Flag[] = [
   { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
   { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
   { name: 'log', type: 'string', default: 'text', help: 'error log format: text or json' },
-  { name: 'workers', type: 'string', default: '1', help: 'processes sharing the port (node:cluster)' },
+  {
+    name: 'workers',
+    type: 'string',
+    default: '1',
+    help: 'processes sharing the port (SO_REUSEPORT where Node and the OS have it, else cluster round-robin)',
+  },
   { name: 'version', type: 'boolean', default: '', help: 'print the version' },
   { name: 'help', type: 'boolean', default: '', help: 'print this help' },
 ]

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// strictgate's command line: one gateway in the foreground (or N cluster workers sharing the
-// port), one line when it listens, one line per gateway-made error, clean stop on SIGINT/SIGTERM.
+// strictgate's command line: one gateway in the foreground (or N workers sharing the port:
+// cli-workers.ts), one line when it listens, one line per gateway-made error, clean stop on
+// SIGINT/SIGTERM.
 
 import cluster from 'node:cluster'
 import diagnostics from 'node:diagnostics_channel'
 import { type CliConfig, helpText, parseCli } from './cli-args.js'
 import { UsageError } from './cli-usage.js'
+import { listenReusePort, startWorkers } from './cli-workers.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
 import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
 import { createGateway, type ErrorMessage } from './gateway.js'
@@ -22,10 +24,12 @@ function logError(config: CliConfig, upstream: string, msg: ErrorMessage): void 
     code: error.code,
     upstream,
   }
-  if (config.log === 'json') process.stdout.write(`${JSON.stringify({ ...entry, message: error.message })}\n`)
+  // With several workers, which one answered: its pid.
+  const pid = cluster.isWorker ? process.pid : undefined
+  if (config.log === 'json') process.stdout.write(`${JSON.stringify({ ...entry, message: error.message, pid })}\n`)
   else {
     process.stdout.write(
-      `${entry.time} ${entry.client} ${entry.method} ${entry.target} ${entry.status} ${entry.code} ${entry.upstream}\n`,
+      `${entry.time} ${entry.client} ${entry.method} ${entry.target} ${entry.status} ${entry.code} ${entry.upstream}${pid === undefined ? '' : ` pid=${pid}`}\n`,
     )
   }
 }
@@ -43,7 +47,9 @@ async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
   }
   const gateway = createGateway({ ...config.options, upstream: targets })
   diagnostics.subscribe('strictgate:error', (msg) => logError(config, upstream, msg as ErrorMessage))
-  const address = await gateway.listen(config.listen)
+  const shared = listenReusePort(gateway, config.listen.host)
+  const { address, close: stopAccepting } =
+    shared === null ? { address: await gateway.listen(config.listen), close: () => {} } : await shared
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host}:${address.port}`
   if (!quiet) {
@@ -59,6 +65,7 @@ async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
   const stop = () => {
     if (stopping) return
     stopping = true
+    stopAccepting()
     gateway
       .close()
       .then(() => closeDemo?.())
@@ -66,29 +73,6 @@ async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-}
-
-async function runCluster(config: CliConfig): Promise<void> {
-  let listening = 0
-  const workers = Array.from({ length: config.workers }, () => cluster.fork())
-  for (const w of workers) {
-    w.on('message', (m: { listening?: string; upstream?: string }) => {
-      if (m.listening !== undefined && ++listening === workers.length) {
-        process.stdout.write(`strictgate listening on ${m.listening} -> ${m.upstream} (${workers.length} workers)\n`)
-      }
-    })
-  }
-  let stopping = false
-  const stop = () => {
-    if (stopping) return
-    stopping = true
-    for (const w of workers) w.process.kill('SIGTERM')
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  cluster.on('exit', () => {
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
-  })
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -104,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       return
     }
     if (cluster.isPrimary && config.workers > 1) {
-      await runCluster(config)
+      await startWorkers(config.workers, config.listen)
       return
     }
     await runGateway(config, cluster.isWorker)

@@ -111,23 +111,27 @@ t.test('a CLI gateway: routes by prefix, strips it, sends the target Host, edits
     }
   const a = await startHttpUpstream(t, handler('a'))
   const b = await startHttpUpstream(t, handler('b'))
-  const { ready } = startCli(t, [
-    '--listen',
-    '127.0.0.1:0',
-    '--upstream',
-    a.url,
-    '--route',
-    `/api=${b.url}`,
-    '--strip-prefix',
-    '--change-origin',
-    '--rewrite-location',
-    '--request-header',
-    'X-Env: prod',
-    '--response-header',
-    'Server:',
-    '--response-header',
-    'X-Frame-Options: DENY',
-  ])
+  const { ready } = startCli(
+    [
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      a.url,
+      '--route',
+      `/api=${b.url}`,
+      '--strip-prefix',
+      '--change-origin',
+      '--rewrite-location',
+      '--request-header',
+      'X-Env: prod',
+      '--response-header',
+      'Server:',
+      '--response-header',
+      'X-Frame-Options: DENY',
+    ],
+    undefined,
+    t,
+  )
   const [, url] = await ready
   const api = await fetch(`${url}/api/items?x=1`, { redirect: 'manual' })
   const other = await fetch(`${url}/page`, { redirect: 'manual' })

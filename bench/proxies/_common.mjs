@@ -5,14 +5,19 @@
 //   order      position in tables and charts (direct is 0)
 //   available  () => true, or a string saying why the system is skipped
 //   version    () => string, recorded in the results
-//   command    ({ upstream, port, tmpDir, nodeFlags, dist }) => { command, args }: the process to start.
+//   command    ({ upstream, port, tmpDir, nodeFlags, dist, nodePath }) => { command, args }: the process
+//              to start.
 //              It must listen on 127.0.0.1:port and proxy every path to `upstream`
 //              (http://127.0.0.1:N) with keep-alive on both sides, answering 502 when the
 //              upstream is unreachable. run.mjs waits until the port accepts connections,
 //              measures that process's pid, and stops it with SIGTERM.
+//   badGatewayStatus  the status it answers when the upstream is unreachable (default 502)
+//   node       true for a Node-based system (nodeSystem()): `--node=...` also runs it under that
+//              Node binary (nodePath), as a system of its own named `<name>@node<major>`
 // For a Node-based system, nodeSystem() builds the descriptor, and running the same file with
 // `node file --upstream=URL --port=N [--dist=DIR]` starts the proxy (dist: which strictgate
-// build to load; run.mjs passes a snapshot of dist/ or of --compare's directory).
+// build to load; run.mjs passes a snapshot of dist/ or of --compare's directory). The Node
+// binary is the one running bench/run.mjs unless nodePath names another.
 
 import { accessSync, constants, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -31,8 +36,9 @@ export function nodeSystem(moduleUrl, { name, order, version, listen }) {
     order,
     available: () => true,
     version,
-    command: ({ upstream, port, nodeFlags = [], dist }) => ({
-      command: process.execPath,
+    node: true,
+    command: ({ upstream, port, nodeFlags = [], dist, nodePath = process.execPath }) => ({
+      command: nodePath,
       args: [...nodeFlags, file, `--upstream=${upstream}`, `--port=${port}`, ...(dist ? [`--dist=${dist}`] : [])],
     }),
   }

@@ -12,7 +12,7 @@ const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection
 export default nodeSystem(import.meta.url, {
   name: 'pipe',
   order: 5,
-  version: () => `node:net ${process.version}`,
+  version: () => 'node:net',
   listen(upstream, port) {
     const { hostname, port: upstreamPort } = new URL(upstream)
     const server = net.createServer((client) => {

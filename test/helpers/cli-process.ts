@@ -1,27 +1,30 @@
-// The command line as users run it, in a child process: the built dist/cli.js (npm test builds
-// first). Every wait is bounded; the child is killed when the test ends.
+// The command line as users run it: the built dist/cli.js (npm test builds first), in a process
+// of its own, watched through its stdout. Every wait is bounded.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 
 export const root = new URL('../..', import.meta.url).pathname
-export const cliPath = join(root, 'dist', 'cli.js')
+export const cli = join(root, 'dist', 'cli.js')
 
-/** Run the CLI to its end (bounded: 10 s). */
+/** Run `node dist/cli.js ...args` to its end (bounded: 10 s). */
 export function runCli(args: string[]) {
-  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 10_000 })
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 10_000 })
 }
 
-/** Start the CLI and resolve once `pattern` appears on its stdout (bounded: 60 s). */
-export function startCli(t: Test, args: string[], pattern = /listening on (http:\/\/\S+) /) {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
+/**
+ * Start `node dist/cli.js ...args` and resolve `ready` once `pattern` appears on its stdout
+ * (rejects if it exits first, or after 60 s: a generous bound for a loaded machine). With `t`,
+ * the process is killed when the test ends.
+ */
+export function startCli(args: string[], pattern: RegExp = /listening on (http:\/\/\S+) /, t?: Test) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  t?.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   let out = ''
   let err = ''
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d
   })
   const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -40,12 +43,15 @@ export function startCli(t: Test, args: string[], pattern = /listening on (http:
       reject(new Error(`exited with ${code} before ${pattern}:\n${out}${err}`))
     })
   })
-  return { child, ready, output: () => out }
+  // An unobserved rejection (the test failed elsewhere first) must not end the test process.
+  ready.catch(() => {})
+  return { child, ready, output: () => out, errors: () => err }
 }
 
+/** The exit code (null: ended by a signal), once the process has exited. */
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode)
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
     else child.once('exit', (code) => resolve(code))
   })
 }

@@ -90,7 +90,8 @@ export interface FieldSummary {
 
 /** One pass over the fields of a head (field offsets as in `Head.fields`). */
 export function summarize(raw: Buffer, fields: readonly number[], codes: CodeTable): FieldSummary {
-  const kinds: FieldKind[] = []
+  // Sized once: grown by push, the array was reallocated as it filled (per head).
+  const kinds: FieldKind[] = new Array(fields.length >> 2)
   const s: FieldSummary = {
     kinds,
     contentLength: -1,
@@ -104,7 +105,7 @@ export function summarize(raw: Buffer, fields: readonly number[], codes: CodeTab
   let clFields = 0
   for (let f = 0; f < fields.length; f += 4) {
     const kind = classifyField(raw, fields[f], fields[f + 1])
-    kinds.push(kind)
+    kinds[f >> 2] = kind
     if (kind === FieldKind.Other) continue
     const vs = fields[f + 2]
     const ve = fields[f + 3]

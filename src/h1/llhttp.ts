@@ -174,9 +174,19 @@ function span(kind: Span, p: number, at: number, len: number): number {
   }
 }
 
-function guarded(fn: () => number): number {
+// (Plain functions, not a wrapper taking a closure: they run once or twice per message.)
+function headersComplete(p: number): number {
   try {
-    return fn()
+    return callbacks(p).onHeadersComplete()
+  } catch (error) {
+    pendingThrow = { error }
+    return -1
+  }
+}
+
+function messageComplete(p: number): number {
+  try {
+    return callbacks(p).onMessageComplete()
   } catch (error) {
     pendingThrow = { error }
     return -1
@@ -198,9 +208,9 @@ function instantiate(): Wasm {
       wasm_on_status: (p: number, at: number, len: number) => span(Span.Status, p, at, len),
       wasm_on_header_field: (p: number, at: number, len: number) => span(Span.HeaderField, p, at, len),
       wasm_on_header_value: (p: number, at: number, len: number) => span(Span.HeaderValue, p, at, len),
-      wasm_on_headers_complete: (p: number) => guarded(() => callbacks(p).onHeadersComplete()),
+      wasm_on_headers_complete: headersComplete,
       wasm_on_body: (p: number, at: number, len: number) => span(Span.Body, p, at, len),
-      wasm_on_message_complete: (p: number) => guarded(() => callbacks(p).onMessageComplete()),
+      wasm_on_message_complete: messageComplete,
     },
   })
   const exports = instance.exports as unknown as LlhttpExports

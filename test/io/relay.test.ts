@@ -16,6 +16,7 @@ import { httpRequest, readBody, startHttpUpstream } from '../helpers/http-upstre
 import { eventually, type RawClient, WAIT_MS } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
 import { echo, end, gate, read, ScriptedUpstream, stall, write } from '../helpers/scripted-upstream.js'
+import { peerRead } from '../helpers/socket-watch.js'
 
 const GET = 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n'
 const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`
@@ -309,9 +310,9 @@ t.test('requests that arrive while a response is in flight wait their turn', asy
   await new Promise<void>((resolve) => up.server.once('request', () => setImmediate(resolve)))
   // Separate writes while /1 is answered: the gateway holds them.
   client.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1')
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await peerRead(client.socket, 'the gateway to read /2 and part of /3')
   client.write('.1\r\nHost: a\r\n\r\n')
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await peerRead(client.socket, 'the gateway to read the rest of /3')
   release()
   const bodies: string[] = []
   for (let i = 0; i < 3; i++) bodies.push((await client.response()).body.toString())

@@ -634,12 +634,29 @@ t.test('unsolicited bytes on an idle pooled connection: that connection is not r
 })
 
 t.test('idle pooled connections are closed after timeouts.keepAlive', async (t) => {
-  const up = await ScriptedUpstream.start(t, { script: [read(), write(OK('x'))], loop: true })
+  // The gateway pools the connection once it has read the response: after `wrote`.
+  let wrote = 0
+  const up = await ScriptedUpstream.start(t, {
+    script: [
+      read(),
+      write(OK('x')),
+      gate(async () => {
+        wrote = Date.now()
+      }),
+    ],
+    loop: true,
+  })
   const g = await startGateway(t, up.url, { timeouts: { keepAlive: 200 } })
   const { client } = await g.request(GET)
   client.destroy()
   await up.waitFor(() => up.closedConnections === 1, 'the idle upstream connection to be closed')
+  const idle = Date.now() - wrote
   t.equal(up.endings[0], 'fin', 'closed cleanly')
+  t.ok(idle >= 200, `closed ${idle} ms after the response: not before timeouts.keepAlive (200 ms)`)
+  t.ok(
+    idle < 2_500,
+    'closed within 2.5 s: generous for a loaded 2-core machine, and half the 5 s default, so this option closed it',
+  )
   t.same(g.gateway.stats().upstream, { open: 0, idle: 0, waiting: 0 })
 })
 
@@ -795,9 +812,18 @@ t.test('keep-alive: an idle client connection is closed after timeouts.keepAlive
 t.test('a connection that never sends a byte is closed quietly after timeouts.request', async (t) => {
   const up = await startHttpUpstream(t, (_req, res) => res.end('hi'))
   const g = await startGateway(t, up.url, { timeouts: { request: 200 } })
+  // timeouts.request runs from the gateway's accept: after `begun`.
+  const begun = Date.now()
   const client = await g.connect()
   t.equal(await client.closed(), 'fin')
+  const elapsed = Date.now() - begun
   t.equal(client.received.length, 0)
+  t.ok(elapsed >= 200, `closed ${elapsed} ms after connecting: not before timeouts.request (200 ms)`)
+  t.ok(
+    elapsed < 2_500,
+    'closed within 2.5 s: generous for a loaded 2-core machine, and well before the keep-alive (5 s default) ' +
+      "or the test helper's request timeout (8 s), so timeouts.request closed it",
+  )
 })
 
 t.test('close(): an in-flight exchange finishes, then the connection closes', async (t) => {

@@ -34,6 +34,11 @@ export function peerOf(socket: net.Socket): net.Socket | undefined {
   return undefined
 }
 
+/** The open sockets of this process connected to `port` on 127.0.0.1 (the gateway's upstream connections). */
+export function socketsTo(port: number): net.Socket[] {
+  return [...sockets].filter((s) => !s.destroyed && s.remotePort === port)
+}
+
 /**
  * Resolve once the peer socket in this process has read every byte written to `socket` so far.
  * Polls: reading from the kernel is no event the test can listen to without changing the

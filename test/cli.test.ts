@@ -1,4 +1,10 @@
 // The command line as users run it: the built dist/cli.js (npm test builds first) and `npm start`.
+// The CLI only ever runs in processes of its own, so the tests that exercise src/cli.ts's paths
+// (the built CLI is checked to be the same CLI; the demo, the log, the workers) run it from source
+// under the TypeScript loader tap runs this file with (this process's execArgv): tap's
+// processinfo follows spawned processes and collects their coverage, and with the same loader
+// the source maps are the same as the in-process tests' (another loader's would blur the report).
+// Short commands (exit codes, messages) run the built CLI: a loader start costs seconds.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,9 +15,10 @@ import { eventually, RawClient } from './helpers/raw-client.js'
 
 const root = new URL('..', import.meta.url).pathname
 const cli = join(root, 'dist', 'cli.js')
+const fromSource = [...process.execArgv, join(root, 'src', 'cli.ts')]
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 10_000 })
+function run(args: string[], entry: string[] = [cli]) {
+  return spawnSync(process.execPath, [...entry, ...args], { encoding: 'utf8', timeout: 30_000 })
 }
 
 /** Spawn a long-running command and resolve once `pattern` appears on stdout. */
@@ -74,6 +81,14 @@ t.test('--help lists every flag with its default, and the README shows it', asyn
   )
 })
 
+t.test('the built dist/cli.js is the CLI of src/cli.ts: --version, --help, a bad flag', async (t) => {
+  for (const args of [['--version'], ['--help'], ['--bogus']]) {
+    const built = run(args)
+    const source = run(args, fromSource)
+    t.same([built.status, built.stdout, built.stderr], [source.status, source.stdout, source.stderr], args.join(' '))
+  }
+})
+
 t.test('bad flags and values exit 2 with a message naming the flag, no stack trace', async (t) => {
   const cases: [string[], RegExp][] = [
     [['--bogus'], /bogus/],
@@ -134,7 +149,7 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
 t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {
   const { child, ready, output } = startUntil(
     process.execPath,
-    [cli, '--demo', '--listen', '127.0.0.1:0'],
+    [...fromSource, '--demo', '--listen', '127.0.0.1:0'],
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   )
   t.teardown(() => {
@@ -165,7 +180,7 @@ t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', a
 t.test('--log json writes one JSON object per error', async (t) => {
   const { child, ready, output } = startUntil(
     process.execPath,
-    [cli, '--demo', '--listen', '127.0.0.1:0', '--log', 'json'],
+    [...fromSource, '--demo', '--listen', '127.0.0.1:0', '--log', 'json'],
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   )
   t.teardown(() => {
@@ -228,7 +243,7 @@ t.test(
   async (t) => {
     const { child, ready } = startUntil(
       process.execPath,
-      [cli, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
+      [...fromSource, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
       /listening on (http:\/\/127\.0\.0\.1:(\d+)) .*\(2 workers\)/,
     )
     t.teardown(() => {

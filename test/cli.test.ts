@@ -1,16 +1,24 @@
 // The command line as users run it: the built dist/cli.js (npm test builds first) and `npm start`.
+// The CLI only ever runs in processes of its own, so the tests that exercise src/cli.ts's paths
+// (a usage error, checked against the built CLI; the demo and its log; the workers) run it from source
+// under the TypeScript loader tap runs this file with (this process's execArgv): tap's
+// processinfo follows spawned processes and collects their coverage, and with the same loader
+// the source maps are the same as the in-process tests' (another loader's would blur the report).
+// The others run the built CLI: a start under the loader costs seconds of CPU (about 5 s).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { helpText, parseCli } from '../src/cli-args.js'
 import { VERSION } from '../src/version.js'
+import { eventually, RawClient } from './helpers/raw-client.js'
 
 const root = new URL('..', import.meta.url).pathname
 const cli = join(root, 'dist', 'cli.js')
+const fromSource = [...process.execArgv, join(root, 'src', 'cli.ts')]
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 10_000 })
+function run(args: string[], entry: string[] = [cli]) {
+  return spawnSync(process.execPath, [...entry, ...args], { encoding: 'utf8', timeout: 30_000 })
 }
 
 /** Spawn a long-running command and resolve once `pattern` appears on stdout. */
@@ -73,6 +81,14 @@ t.test('--help lists every flag with its default, and the README shows it', asyn
   )
 })
 
+t.test('the built dist/cli.js is the CLI of src/cli.ts: a bad flag', async (t) => {
+  // --version and --help of the built CLI are checked against src/ above (VERSION, helpText()).
+  const built = run(['--bogus'])
+  const source = run(['--bogus'], fromSource)
+  t.same([built.status, built.stdout, built.stderr], [source.status, source.stdout, source.stderr])
+  t.equal(source.status, 2)
+})
+
 t.test('bad flags and values exit 2 with a message naming the flag, no stack trace', async (t) => {
   const cases: [string[], RegExp][] = [
     [['--bogus'], /bogus/],
@@ -133,7 +149,7 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
 t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {
   const { child, ready, output } = startUntil(
     process.execPath,
-    [cli, '--demo', '--listen', '127.0.0.1:0'],
+    [...fromSource, '--demo', '--listen', '127.0.0.1:0'],
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   )
   t.teardown(() => {
@@ -152,11 +168,9 @@ t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', a
   await bad.text()
   const index = await fetch(`${url}/`)
   t.match(await index.text(), /\/broken\/obs-fold/)
-  await t.resolveMatch(
-    new Promise((resolve) => {
-      const check = () => (/UPSTREAM_INVALID_CONTENT_LENGTH/.test(output()) ? resolve(output()) : setTimeout(check, 20))
-      check()
-    }),
+  await eventually(() => /UPSTREAM_INVALID_CONTENT_LENGTH/.test(output()), 'the error to be logged')
+  t.match(
+    output(),
     /127\.0\.0\.1 GET \/broken\/duplicate-content-length 502 UPSTREAM_INVALID_CONTENT_LENGTH http:\/\/127\.0\.0\.1:\d+/,
   )
   child.kill('SIGTERM')
@@ -174,10 +188,7 @@ t.test('--log json writes one JSON object per error', async (t) => {
   })
   const [, url] = await ready
   await (await fetch(`${url}/broken/version`)).text()
-  await new Promise<void>((resolve) => {
-    const check = () => (output().includes('UPSTREAM_INVALID_VERSION') ? resolve() : setTimeout(check, 20))
-    check()
-  })
+  await eventually(() => output().includes('UPSTREAM_INVALID_VERSION'), 'the error to be logged')
   const line = output()
     .split('\n')
     .find((l) => l.startsWith('{')) as string
@@ -189,28 +200,98 @@ t.test('--log json writes one JSON object per error', async (t) => {
   t.equal(await exited(child), 0)
 })
 
-t.test('--workers 2 shares the port between two processes', async (t) => {
+/** Processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) out.push(Number(entry))
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out
+}
+
+/** The remote ports of the TCP sockets process `pid` holds with local port `port` (Linux /proc). */
+function peersHeldBy(pid: number, port: number): number[] {
+  const inodes = new Set<string>()
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
+      if (m !== null) inodes.add(m[1])
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const peers: number[] = []
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f.length < 10 || !inodes.has(f[9])) continue
+    if (Number.parseInt(f[1].split(':')[1], 16) === port) peers.push(Number.parseInt(f[2].split(':')[1], 16))
+  }
+  return peers
+}
+
+t.test(
+  '--workers 2 shares the port between two processes, and both serve',
+  { skip: existsSync('/proc/self/net/tcp') ? false : 'no Linux /proc: cannot see which worker holds a connection' },
+  async (t) => {
+    const { child, ready } = startUntil(
+      process.execPath,
+      [...fromSource, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
+      /listening on (http:\/\/127\.0\.0\.1:(\d+)) .*\(2 workers\)/,
+    )
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    const [, , port] = await ready
+    const workers = childrenOf(child.pid as number)
+    t.equal(workers.length, 2, 'two worker processes')
+    // Keep-alive connections, one request each: each stays held by the worker that served it.
+    // Which worker gets a connection is the scheduler's choice (round-robin, or the kernel's
+    // hash with reusePort): open more, up to a bound, until both hold one.
+    const served = new Set<number>()
+    for (let i = 0; i < 32 && served.size < 2; i++) {
+      const client = await RawClient.connect(t, Number(port))
+      client.write('GET /hello HTTP/1.1\r\nHost: example.test\r\n\r\n')
+      t.equal((await client.response()).status, 200, `connection ${i} answered`)
+      const local = client.socket.localPort as number
+      for (const w of workers) if (peersHeldBy(w, Number(port)).includes(local)) served.add(w)
+    }
+    t.same([...served].sort(), [...workers].sort(), 'each worker served a connection')
+    child.kill('SIGTERM')
+    t.equal(await exited(child), 0)
+  },
+)
+
+t.test("npm start builds, then serves the demo (the README's first command)", async (t) => {
+  // Spawning `npm start` itself would rebuild dist/ under the other test files that import it
+  // (npm test has just built it): its steps are checked, and the one after the build is run.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  t.match(readme, /npm install && npm start/, 'the README starts with npm start')
+  const [build, ...rest] = (pkg.scripts.start as string).split(' && ')
+  t.equal(build, 'npm run build', 'first the build')
+  t.equal(rest.length, 1, 'then one command')
+  const [node, script, ...args] = rest[0].split(' ')
+  t.equal(node, 'node')
+  t.equal(script, pkg.bin.strictgate.replace(/^\.\//, ''), "the package's own bin")
   const { child, ready } = startUntil(
     process.execPath,
-    [cli, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
-    /listening on (http:\/\/127\.0\.0\.1:\d+) .*\(2 workers\)/,
+    [script, ...args, '--listen', '127.0.0.1:0'],
+    /listening on (http:\/\/127\.0\.0\.1:\d+) -> http/,
   )
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL')
   })
   const [, url] = await ready
-  for (let i = 0; i < 4; i++) {
-    const res = await fetch(`${url}/hello`)
-    t.equal(res.status, 200)
-    await res.text()
-  }
+  const hello = await fetch(`${url}/hello`)
+  t.equal(await hello.text(), 'Hello from the strictgate demo upstream!\n', 'the demo answers')
   child.kill('SIGTERM')
   t.equal(await exited(child), 0)
-})
-
-t.test("npm start is build + the demo (the README's first command)", async (t) => {
-  // Spawning `npm start` here would rebuild dist/ under the other test files that import it;
-  // the demo path itself is exercised through dist/cli.js above.
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  t.equal(pkg.scripts.start, 'npm run build && node dist/cli.js --demo')
 })

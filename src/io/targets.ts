@@ -88,8 +88,11 @@ export class Targets {
   private readonly health: ResolvedOptions['health']
   readonly retries: number
   private readonly byUrl = new Map<string, Target>()
+  /** power-of-two-choices draws from this; tests pass a seeded one, so that a failure replays. */
+  private readonly random: () => number
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, random: () => number = Math.random) {
+    this.random = random
     this.balance = options.balance
     this.health = options.health
     this.retries = options.retries
@@ -134,8 +137,8 @@ export class Targets {
       }
       case 'power-of-two-choices': {
         if (candidates.length === 1) return candidates[0]
-        const a = Math.floor(Math.random() * candidates.length)
-        let b = Math.floor(Math.random() * (candidates.length - 1))
+        const a = Math.floor(this.random() * candidates.length)
+        let b = Math.floor(this.random() * (candidates.length - 1))
         if (b >= a) b++
         const x = candidates[a]
         const y = candidates[b]

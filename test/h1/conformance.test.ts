@@ -7,36 +7,28 @@
 
 import t from 'tap'
 import type { ErrorCode } from '../../src/errors.js'
-import type { Framing } from '../../src/h1/head.js'
 import { DEFAULT_LIMITS } from '../../src/h1/limits.js'
-import { bodyOf, checkResponse, completions, headsOf, type Outcome, type ResponseOptions } from '../helpers/split.js'
+import {
+  type Asserts,
+  body,
+  CHUNK,
+  CHUNKED,
+  CLOSE,
+  complete,
+  responseHead as head,
+  LEN,
+  NONE,
+  OK,
+  rejectsResponseBody,
+  rejectsResponseHead,
+  trailers,
+  acceptsResponse as valid,
+} from '../helpers/rule-cases.js'
+import { bodyOf, checkResponse, completions, type ResponseOptions } from '../helpers/split.js'
 
-type Asserts = Pick<typeof t, 'same' | 'equal' | 'ok'>
-
-const OK = 'HTTP/1.1 200 OK\r\n' // 17 bytes
-const CHUNKED = `${OK}Transfer-Encoding: chunked\r\n\r\n` // 47 bytes: the chunked body starts at 47
 const HEAD = { request: { method: 'HEAD', upgrade: [] } }
-
-function head(status: number, headers: [string, string][], framing: Framing) {
-  return { kind: 'head' as const, status, interim: status < 200, method: '', target: '', headers, framing }
-}
-const complete = { kind: 'complete' as const }
-const body = (data: string) => ({ kind: 'body' as const, data })
-const trailers = (...tr: [string, string][]) => ({ kind: 'trailers' as const, trailers: tr })
-const LEN = (length: number): Framing => ({ kind: 'length', length })
-const NONE: Framing = { kind: 'none' }
-const CHUNK: Framing = { kind: 'chunked' }
-const CLOSE: Framing = { kind: 'close' }
 const TE: [string, string] = ['Transfer-Encoding', 'chunked']
 const CL0: [string, string] = ['Content-Length', '0']
-
-/** VALID: exactly these events, no failure, every byte consumed, at every split. */
-function valid(t: Asserts, raw: string, events: Outcome['events'], options?: ResponseOptions): void {
-  const o = checkResponse(t, raw, options)
-  t.same(o.failure, null, 'accepted')
-  t.same(o.events, events, 'head, body and trailers')
-  t.equal(o.consumed, raw.length, 'every byte consumed')
-}
 
 const BODY_CODES: readonly ErrorCode[] = ['UPSTREAM_INVALID_CHUNK', 'UPSTREAM_TRUNCATED_BODY']
 
@@ -45,19 +37,9 @@ const BODY_CODES: readonly ErrorCode[] = ['UPSTREAM_INVALID_CHUNK', 'UPSTREAM_TR
  * no final head and no body (the 502 case); a body rule delivers the head and `data` (the abort).
  */
 function invalid(t: Asserts, raw: string, code: ErrorCode, offset: number, data = '', options?: ResponseOptions) {
-  const o = checkResponse(t, raw, options)
-  t.same(o.failure, { code, offset }, `${code} at ${offset}`)
-  t.equal(completions(o), 0, 'never complete')
-  if (BODY_CODES.includes(code)) {
-    t.equal(headsOf(o).filter((h) => !h.interim).length, 1, 'final head delivered')
-  } else {
-    t.same(
-      headsOf(o).filter((h) => !h.interim),
-      [],
-      'no final head delivered',
-    )
-  }
-  t.equal(bodyOf(o), data, 'body bytes before the violation')
+  if (BODY_CODES.includes(code)) rejectsResponseBody(t, raw, code, offset, data, options)
+  else if (data !== '') throw new Error(`${code} is a head rule: no body byte is delivered before it`)
+  else rejectsResponseHead(t, raw, code, offset, options)
 }
 
 // ---- VALID ------------------------------------------------------------------------------------

@@ -4,48 +4,20 @@
 // upstream.
 
 import t from 'tap'
-import type { ErrorCode } from '../../src/errors.js'
-import { FieldKind, type Framing, isHopByHop, type RequestHead } from '../../src/h1/head.js'
+import { FieldKind, isHopByHop, type RequestHead } from '../../src/h1/head.js'
 import { DEFAULT_LIMITS } from '../../src/h1/limits.js'
 import { RequestParser } from '../../src/h1/request-parser.js'
-import { bodyOf, checkRequests, completions, headsOf, type Outcome, type RequestOptions } from '../helpers/split.js'
-
-type Asserts = Pick<typeof t, 'same' | 'equal'>
-
-/** The request fails with `code` at `offset`; no head and no body byte was delivered. */
-function rejectsHead(t: Asserts, raw: string, code: ErrorCode, offset: number, options?: RequestOptions): Outcome {
-  const o = checkRequests(t, raw, options)
-  t.same(o.failure, { code, offset }, `${code} at offset ${offset}`)
-  t.same(headsOf(o), [], 'no head delivered')
-  t.equal(bodyOf(o), '', 'no body byte delivered')
-  return o
-}
-
-/** The head was accepted, then the body failed with `code` at `offset` after delivering `body`. */
-function rejectsBody(t: Asserts, raw: string, code: ErrorCode, offset: number, body: string, options?: RequestOptions) {
-  const o = checkRequests(t, raw, options)
-  t.same(o.failure, { code, offset }, `${code} at offset ${offset}`)
-  t.equal(headsOf(o).length, 1, 'head delivered')
-  t.equal(bodyOf(o), body, 'body bytes before the violation')
-  t.equal(completions(o), 0, 'never complete')
-  return o
-}
-
-function accepts(t: Asserts, raw: string, events: Outcome['events'], options?: RequestOptions): Outcome {
-  const o = checkRequests(t, raw, options)
-  t.same(o.failure, null, 'no failure')
-  t.same(o.events, events, 'events')
-  t.equal(o.consumed, raw.length, 'every byte consumed')
-  return o
-}
-
-function head(method: string, target: string, headers: [string, string][], framing: Framing) {
-  return { kind: 'head' as const, status: 0, interim: false, method, target, headers, framing }
-}
-const complete = { kind: 'complete' as const }
-const body = (data: string) => ({ kind: 'body' as const, data })
-const NONE: Framing = { kind: 'none' }
-const CHUNKED: Framing = { kind: 'chunked' }
+import {
+  acceptsRequest as accepts,
+  body,
+  CHUNK as CHUNKED,
+  complete,
+  requestHead as head,
+  NONE,
+  rejectsRequestBody as rejectsBody,
+  rejectsRequestHead as rejectsHead,
+} from '../helpers/rule-cases.js'
+import { bodyOf, checkRequests, completions } from '../helpers/split.js'
 
 const GET = 'GET / HTTP/1.1\r\n' // 16 bytes: the first field line starts at offset 16
 const POST = 'POST / HTTP/1.1\r\nHost: a\r\n' // 26 bytes

@@ -3,76 +3,23 @@
 // exact code and the offset of the offending byte within its message.
 
 import t from 'tap'
-import type { ErrorCode } from '../../src/errors.js'
-import { type Framing, fieldCount, fieldName, fieldValue, type ResponseHead, reasonPhrase } from '../../src/h1/head.js'
+import { fieldCount, fieldName, fieldValue, type ResponseHead, reasonPhrase } from '../../src/h1/head.js'
 import { DEFAULT_LIMITS } from '../../src/h1/limits.js'
 import { ResponseParser } from '../../src/h1/response-parser.js'
-import { bodyOf, checkResponse, completions, headsOf, type Outcome, type ResponseOptions } from '../helpers/split.js'
-
-type Asserts = Pick<typeof t, 'same' | 'equal' | 'ok'>
+import {
+  acceptsResponse as accepts,
+  body,
+  CHUNKED,
+  complete,
+  responseHead as head,
+  OK,
+  rejectsResponse as rejects,
+  rejectsResponseBody as rejectsBody,
+  rejectsResponseHead as rejectsHead,
+} from '../helpers/rule-cases.js'
+import { bodyOf, checkResponse, completions, headsOf } from '../helpers/split.js'
 
 const WEBSOCKET = { method: 'GET', upgrade: ['websocket'] }
-
-/** The response fails with `code` at `offset` (within the failing message). */
-function rejects(t: Asserts, raw: string, code: ErrorCode, offset: number, options?: ResponseOptions): Outcome {
-  const o = checkResponse(t, raw, options)
-  t.same(o.failure, { code, offset }, `${code} at offset ${offset}`)
-  t.equal(completions(o), 0, 'never complete')
-  return o
-}
-
-/** A head rule: rejected before any final head or body byte was delivered (the 502 case). */
-function rejectsHead(t: Asserts, raw: string, code: ErrorCode, offset: number, options?: ResponseOptions): Outcome {
-  const o = rejects(t, raw, code, offset, options)
-  t.same(
-    headsOf(o).filter((h) => !h.interim),
-    [],
-    'no final head delivered',
-  )
-  t.equal(bodyOf(o), '', 'no body byte delivered')
-  return o
-}
-
-/** A body rule: the head was delivered (so the client is aborted), the message never completes. */
-function rejectsBody(
-  t: Asserts,
-  raw: string,
-  code: ErrorCode,
-  offset: number,
-  body: string,
-  options?: ResponseOptions,
-) {
-  const o = rejects(t, raw, code, offset, options)
-  t.equal(headsOf(o).length, 1, 'head delivered')
-  t.equal(bodyOf(o), body, 'body bytes before the violation')
-  return o
-}
-
-/** Accepted: exactly these events, no failure, every byte consumed. */
-function accepts(t: Asserts, raw: string, events: Outcome['events'], options?: ResponseOptions): Outcome {
-  const o = checkResponse(t, raw, options)
-  t.same(o.failure, null, 'no failure')
-  t.same(o.events, events, 'events')
-  t.equal(o.consumed, raw.length, 'every byte consumed')
-  return o
-}
-
-const OK = 'HTTP/1.1 200 OK\r\n' // 17 bytes: the first field line starts at offset 17
-const CHUNKED = `${OK}Transfer-Encoding: chunked\r\n\r\n` // 47 bytes: the chunked body starts at 47
-
-function head(status: number, headers: [string, string][], framing: Framing) {
-  return {
-    kind: 'head' as const,
-    status,
-    interim: status < 200 && status !== 101,
-    method: '',
-    target: '',
-    headers,
-    framing,
-  }
-}
-const complete = { kind: 'complete' as const }
-const body = (data: string) => ({ kind: 'body' as const, data })
 
 t.test('S1: version other than HTTP/1.0 or HTTP/1.1 → UPSTREAM_INVALID_VERSION', async (t) => {
   rejectsHead(t, 'HTTP/2.0 200 OK\r\nContent-Length: 5\r\n\r\nhello', 'UPSTREAM_INVALID_VERSION', 5)

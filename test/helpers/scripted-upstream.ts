@@ -8,6 +8,7 @@ import type { Test } from 'tap'
 import { type ReadMessage, readMessage } from './http-reader.js'
 import { WAIT_MS } from './raw-client.js'
 import { closeWith } from './resources.js'
+import { peerRead } from './socket-watch.js'
 
 export type Step =
   /** Read one request: the head, then its body by its own framing, or exactly `body` bytes. */
@@ -24,6 +25,8 @@ export type Step =
   | { readonly op: 'gate'; readonly until: () => Promise<unknown> }
   /** From now on write back every byte received (a tunnel's far end), until the peer ends. */
   | { readonly op: 'echo' }
+  /** Wait until the gateway has read every byte written so far (before a reset: socket-watch.ts). */
+  | { readonly op: 'gatewayRead' }
 
 export const read = (body?: number): Step => ({ op: 'read', body })
 export const write = (data: string | Buffer): Step => ({
@@ -36,6 +39,7 @@ export const reset = (): Step => ({ op: 'reset' })
 export const awaitClose = (): Step => ({ op: 'awaitClose' })
 export const gate = (until: () => Promise<unknown>): Step => ({ op: 'gate', until })
 export const echo = (): Step => ({ op: 'echo' })
+export const gatewayRead = (): Step => ({ op: 'gatewayRead' })
 
 /** A request as the upstream received it. */
 export interface RecordedRequest {
@@ -240,6 +244,12 @@ class ScriptRun {
           return this.ended || this.isClosed
         })
         return true
+      case 'gatewayRead':
+        // Like a gate: a timed-out wait stops the script and the test's assertion reports why.
+        return peerRead(this.socket, "the gateway to read the upstream's bytes").then(
+          () => !this.isClosed,
+          () => false,
+        )
       case 'gate':
         // A failed or timed-out gate stops the script; the test's own assertion reports why.
         return step.until().then(

@@ -16,6 +16,7 @@ import { httpRequest, readBody, startHttpUpstream } from '../helpers/http-upstre
 import { eventually, type RawClient, WAIT_MS } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
 import { echo, end, gate, read, ScriptedUpstream, stall, write } from '../helpers/scripted-upstream.js'
+import { peerRead } from '../helpers/socket-watch.js'
 
 const GET = 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n'
 const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`
@@ -309,9 +310,9 @@ t.test('requests that arrive while a response is in flight wait their turn', asy
   await new Promise<void>((resolve) => up.server.once('request', () => setImmediate(resolve)))
   // Separate writes while /1 is answered: the gateway holds them.
   client.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1')
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await peerRead(client.socket, 'the gateway to read /2 and part of /3')
   client.write('.1\r\nHost: a\r\n\r\n')
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await peerRead(client.socket, 'the gateway to read the rest of /3')
   release()
   const bodies: string[] = []
   for (let i = 0; i < 3; i++) bodies.push((await client.response()).body.toString())
@@ -645,12 +646,29 @@ t.test('unsolicited bytes on an idle pooled connection: that connection is not r
 })
 
 t.test('idle pooled connections are closed after timeouts.keepAlive', async (t) => {
-  const up = await ScriptedUpstream.start(t, { script: [read(), write(OK('x'))], loop: true })
+  // The gateway pools the connection once it has read the response: after `wrote`.
+  let wrote = 0
+  const up = await ScriptedUpstream.start(t, {
+    script: [
+      read(),
+      write(OK('x')),
+      gate(async () => {
+        wrote = Date.now()
+      }),
+    ],
+    loop: true,
+  })
   const g = await startGateway(t, up.url, { timeouts: { keepAlive: 200 } })
   const { client } = await g.request(GET)
   client.destroy()
   await up.waitFor(() => up.closedConnections === 1, 'the idle upstream connection to be closed')
+  const idle = Date.now() - wrote
   t.equal(up.endings[0], 'fin', 'closed cleanly')
+  t.ok(idle >= 200, `closed ${idle} ms after the response: not before timeouts.keepAlive (200 ms)`)
+  t.ok(
+    idle < 2_500,
+    'closed within 2.5 s: generous for a loaded 2-core machine, and half the 5 s default, so this option closed it',
+  )
   t.same(g.gateway.stats().upstream, { open: 0, idle: 0, waiting: 0 })
 })
 
@@ -703,8 +721,10 @@ t.test('client abort mid-response destroys the upstream connection (node:http cl
   })
   const err = await g.error('CLIENT_ABORTED')
   t.equal(err.status, 0)
-  await eventually(() => upstreamClosed, 'the upstream connection to close')
-  t.ok(upstreamClosed, 'the upstream connection was closed')
+  await t.resolves(
+    eventually(() => upstreamClosed, 'the upstream connection to close'),
+    'the upstream connection was closed',
+  )
   t.equal(g.gateway.stats().upstream.idle, 0, 'and not pooled')
 })
 
@@ -806,9 +826,18 @@ t.test('keep-alive: an idle client connection is closed after timeouts.keepAlive
 t.test('a connection that never sends a byte is closed quietly after timeouts.request', async (t) => {
   const up = await startHttpUpstream(t, (_req, res) => res.end('hi'))
   const g = await startGateway(t, up.url, { timeouts: { request: 200 } })
+  // timeouts.request runs from the gateway's accept: after `begun`.
+  const begun = Date.now()
   const client = await g.connect()
   t.equal(await client.closed(), 'fin')
+  const elapsed = Date.now() - begun
   t.equal(client.received.length, 0)
+  t.ok(elapsed >= 200, `closed ${elapsed} ms after connecting: not before timeouts.request (200 ms)`)
+  t.ok(
+    elapsed < 2_500,
+    'closed within 2.5 s: generous for a loaded 2-core machine, and well before the keep-alive (5 s default) ' +
+      "or the test helper's request timeout (8 s), so timeouts.request closed it",
+  )
 })
 
 t.test('close(): an in-flight exchange finishes, then the connection closes', async (t) => {
@@ -832,14 +861,21 @@ t.test('close(): an in-flight exchange finishes, then the connection closes', as
 
 t.test('close(): idle keep-alive connections are closed at once', async (t) => {
   const up = await startHttpUpstream(t, (_req, res) => res.end('hi'))
-  const g = await startGateway(t, up.url)
+  // Long keep-alive and shutdown timeouts: close() waiting for either would show as a delay far
+  // beyond any scheduling noise.
+  const g = await startGateway(t, up.url, { timeouts: { keepAlive: 20_000, shutdown: 20_000 } })
   const client = await g.connect()
   client.write(GET)
   await client.response()
   const started = Date.now()
   await g.gateway.close()
   t.equal(await client.closed(), 'fin')
-  t.ok(Date.now() - started < 1_000, 'without waiting for timeouts.keepAlive')
+  const elapsed = Date.now() - started
+  t.ok(
+    elapsed < 10_000,
+    `closed after ${elapsed} ms, without waiting for timeouts.keepAlive or timeouts.shutdown (20 s each; ` +
+      'the bound is half of that, generous for a loaded 2-core machine)',
+  )
   await t.rejects(g.gateway.listen({ port: 0 }), /closed/, 'a closed gateway does not listen again')
 })
 

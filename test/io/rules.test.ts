@@ -23,6 +23,7 @@ import {
   stall,
   write,
 } from '../helpers/scripted-upstream.js'
+import { peerRead } from '../helpers/socket-watch.js'
 
 const GET = 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n'
 const OK_2 = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
@@ -1008,7 +1009,8 @@ t.test('client: closes inside a request head → CLIENT_ABORTED, nothing sent', 
   const g = await startGateway(t, up.url)
   const client = await g.connect()
   client.write('GET / HTTP/1.1\r\nHo')
-  await new Promise((resolve) => setImmediate(resolve))
+  // The head is begun at the gateway before the FIN arrives.
+  await peerRead(client.socket, 'the gateway to read the partial head')
   client.end()
   t.ok(['reset', 'fin'].includes(await client.closed()), 'closed')
   t.equal(client.received.length, 0, 'nothing sent')

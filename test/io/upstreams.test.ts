@@ -6,13 +6,23 @@ import https from 'node:https'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import fc from 'fast-check'
+import t, { type Test } from 'tap'
 import { createGateway } from '../../src/index.js'
+import { type Target, Targets } from '../../src/io/targets.js'
+import type { UpstreamConnection, UpstreamUser } from '../../src/io/upstream-connection.js'
+import { type Balance, resolveOptions } from '../../src/options.js'
 import { startGateway } from '../helpers/gateway.js'
 import { readBody, startHttpUpstream } from '../helpers/http-upstream.js'
 import { refusedPort } from '../helpers/ports.js'
 import { leakCheck } from '../helpers/resources.js'
+import { numRuns } from '../helpers/runs.js'
+import { awaitClose, ScriptedUpstream } from '../helpers/scripted-upstream.js'
 import { needsOpenssl, privateCa } from '../helpers/tls-certs.js'
+
+const NUM_RUNS = numRuns(100)
+/** A draw of a random source: [0, 1). */
+const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
 
 /** An upstream that answers with its own name and counts requests. */
 async function named(t: Parameters<typeof startHttpUpstream>[0], name: string) {
@@ -60,19 +70,146 @@ t.test('weighted round-robin spreads requests by weight, evenly interleaved', as
   )
 })
 
-t.test('least-connections and power-of-two-choices serve from every target', async (t) => {
-  for (const balance of ['least-connections', 'power-of-two-choices'] as const) {
-    const a = await named(t, 'a')
-    const b = await named(t, 'b')
+// Both send a request to the target with fewer requests in flight when there are two (power-of-
+// two-choices compares the only two there are); round-robin would alternate.
+for (const balance of ['least-connections', 'power-of-two-choices'] as const) {
+  t.test(`${balance}: while one target holds a request, the others go to the other target`, async (t) => {
+    let release = () => {}
+    let arrived = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const holding = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    const target = async (name: string) => {
+      const seen: string[] = []
+      const up = await startHttpUpstream(t, async (req, res) => {
+        seen.push(req.url ?? '')
+        if (req.url === '/hold') {
+          arrived()
+          await held
+        }
+        res.end(name)
+      })
+      return Object.assign(up, { seen })
+    }
+    const a = await target('a')
+    const b = await target('b')
     const g = await startGateway(t, [a.url, b.url], { balance })
-    const answers = await Promise.all(Array.from({ length: 20 }, () => get(g.port)))
-    t.ok(
-      answers.every((r) => r.status === 200 && (r.text === 'a' || r.text === 'b')),
-      `${balance}: all answered`,
+    const first = get(g.port, '/hold')
+    await holding
+    const [busy, free] = a.seen.includes('/hold') ? ['a', 'b'] : ['b', 'a']
+    const answers: string[] = []
+    for (let i = 0; i < 6; i++) answers.push((await get(g.port)).text)
+    t.same(
+      answers,
+      Array(6).fill(free),
+      `all six went to ${free}, which had none in flight (round-robin would alternate)`,
     )
-    t.equal(a.seen.length + b.seen.length, 20, `${balance}: 20 requests reached the targets`)
-    t.ok(a.seen.length > 0 && b.seen.length > 0, `${balance}: both targets used (${a.seen.length}/${b.seen.length})`)
+    release()
+    t.equal((await first).text, busy, 'the held request is answered')
+  })
+}
+
+// The choice itself, on a Targets made here: each target gets a set number of requests in
+// flight (one connection to a real upstream that never answers, the rest waiting for it:
+// pool.maxSockets 1), so that `active` is exactly that number.
+
+/** A user of a pooled connection that only records it (no exchange runs on it). */
+function holder(conns: UpstreamConnection[], connected: () => void): UpstreamUser {
+  return {
+    onUpstreamConnect(conn) {
+      conns.push(conn)
+      connected()
+    },
+    onUpstreamConnectError() {},
+    onUpstreamData: () => false,
+    onUpstreamEnd() {},
+    onUpstreamClose() {},
+    onUpstreamDrain() {},
+    onUpstreamTimeout() {},
+    onUpstreamResponseTimeout() {},
   }
+}
+
+async function loaded(t: Test, balance: Balance, load: readonly number[], random?: () => number): Promise<Targets> {
+  const servers = await Promise.all(load.map(() => ScriptedUpstream.start(t, { script: [awaitClose()] })))
+  const options = resolveOptions({ upstream: servers.map((s) => s.url), balance, pool: { maxSockets: 1 } })
+  const upstreams = new Targets(options, random)
+  const conns: UpstreamConnection[] = []
+  const users: [Target, UpstreamUser][] = []
+  const wanted = load.filter((n) => n > 0).length
+  await new Promise<void>((resolve) => {
+    const connected = () => {
+      if (conns.length === wanted) resolve()
+    }
+    upstreams.targets.forEach((target, i) => {
+      for (let k = 0; k < load[i]; k++) {
+        const user = holder(conns, connected)
+        users.push([target, user])
+        target.pool.acquire(user)
+      }
+    })
+    connected()
+  })
+  t.teardown(() => {
+    // The waiting ones first: a closed connection would otherwise be handed on to them.
+    for (const [target, user] of users) target.pool.cancel(user)
+    for (const conn of conns) conn.destroy()
+    upstreams.close()
+  })
+  t.same(
+    upstreams.targets.map((x) => x.active),
+    load,
+    'requests in flight per target, as set up',
+  )
+  return upstreams
+}
+
+const LOAD = [2, 1, 0, 3]
+const indexOf = (upstreams: Targets, target: Target | null) => upstreams.targets.indexOf(target as Target)
+
+t.test('least-connections picks the target with the fewest requests in flight', async (t) => {
+  const upstreams = await loaded(t, 'least-connections', LOAD)
+  const picks = Array.from({ length: 8 }, () => indexOf(upstreams, upstreams.pick(null)))
+  t.same(picks, Array(8).fill(2), 'always the idle target')
+})
+
+t.test('power-of-two-choices: the less busy of two targets drawn at random', async (t) => {
+  // The draws: a random source that returns these, in order.
+  const fixed = (draws: number[]) => () => {
+    const next = draws.shift()
+    if (next === undefined) throw new Error('more random draws than given')
+    return next
+  }
+  // Draws 0.1 and 0.1: first the target at 0 of 4 (load 2), then the one at 0 of the 3 others (load 1).
+  const example = await loaded(t, 'power-of-two-choices', LOAD, fixed([0.1, 0.1]))
+  t.equal(
+    indexOf(example, example.pick(null)),
+    1,
+    'between loads 2 and 1 it takes the 1, though another target is idle (least-connections would not)',
+  )
+  // Any draws (fast-check, so that a failure replays from its seed).
+  const draws: number[] = []
+  const upstreams = await loaded(t, 'power-of-two-choices', LOAD, fixed(draws))
+  fc.assert(
+    fc.property(fc.array(fc.tuple(unit, unit), { minLength: 1, maxLength: 20 }), (pairs) => {
+      for (const [d1, d2] of pairs) {
+        // The two targets the draws name: uniform over the four, then over the three others.
+        const first = Math.floor(d1 * LOAD.length)
+        let second = Math.floor(d2 * (LOAD.length - 1))
+        if (second >= first) second++
+        draws.push(d1, d2)
+        const picked = indexOf(upstreams, upstreams.pick(null))
+        const want = LOAD[first] <= LOAD[second] ? first : second
+        if (picked !== want || draws.length !== 0) return false
+      }
+      return true
+    }),
+    { numRuns: NUM_RUNS },
+  )
+  t.pass(`${NUM_RUNS} runs: each pick is the less busy of the two drawn (the first on a tie), two draws a pick`)
 })
 
 t.test('a connect failure moves any request, POST included, to the next target', async (t) => {

@@ -14,6 +14,7 @@ import { startGateway } from '../helpers/gateway.js'
 import { eventually, type RawClient } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
 import { gate, read, ScriptedUpstream, write } from '../helpers/scripted-upstream.js'
+import { peerRead } from '../helpers/socket-watch.js'
 
 const BATCH = 16
 const OK = 'HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok'
@@ -34,9 +35,9 @@ const REQUESTS = [
 
 type Fault = 'rst' | 'fin' | 'stall'
 
-/** RST with the data landed first (on Linux a RST right behind unread data reads as FIN). */
-async function resetSoon(client: RawClient): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 20))
+/** RST once the gateway has read the data (on Linux a RST right behind unread data reads as FIN). */
+async function resetAfterRead(client: RawClient): Promise<void> {
+  await peerRead(client.socket, 'the gateway to read the request bytes')
   client.socket.resetAndDestroy()
 }
 
@@ -57,7 +58,7 @@ async function runOffset(t: Test, raw: string, headEnd: number, fault: Fault, k:
   try {
     const client = await gw.connect()
     client.write(raw.slice(0, k))
-    if (fault === 'rst') await resetSoon(client)
+    if (fault === 'rst') await resetAfterRead(client)
     if (fault === 'fin') client.end()
 
     if (fault === 'stall' && k === n) {
@@ -151,7 +152,7 @@ for (const fault of ['rst', 'fin'] as const) {
     const g = await startGateway(t, up.url)
     const first = await g.request(`${REQUESTS[0].head}${REQUESTS[0].body}`)
     t.equal(first.response.status, 201)
-    if (fault === 'rst') await resetSoon(first.client)
+    if (fault === 'rst') await resetAfterRead(first.client)
     else first.client.end()
     await eventually(() => g.gateway.stats().clients === 0, 'the client connection to be gone')
     t.same(g.gateway.stats().upstream, { open: 1, idle: 1, waiting: 0 }, 'pooled, healthy')

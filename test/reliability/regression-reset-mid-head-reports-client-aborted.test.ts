@@ -7,6 +7,7 @@ import { startGateway } from '../helpers/gateway.js'
 import { eventually } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
 import { read, ScriptedUpstream, write } from '../helpers/scripted-upstream.js'
+import { peerRead } from '../helpers/socket-watch.js'
 
 for (const ending of ['RST', 'FIN'] as const) {
   t.test(`${ending} in the middle of a request head is reported as CLIENT_ABORTED`, async (t) => {
@@ -16,7 +17,8 @@ for (const ending of ['RST', 'FIN'] as const) {
     const g = await startGateway(t, up.url)
     const client = await g.connect()
     client.write('GET / HTTP/1.1\r\nHost: exa')
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The gateway reads the partial head before the ending arrives (a RST behind unread data would read as FIN).
+    await peerRead(client.socket, 'the gateway to read the partial head')
     if (ending === 'RST') client.socket.resetAndDestroy()
     else client.end()
     const err = await g.error('CLIENT_ABORTED')

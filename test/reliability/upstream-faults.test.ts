@@ -20,11 +20,11 @@ import { leakCheck } from '../helpers/resources.js'
 import {
   awaitClose,
   end,
+  gatewayRead,
   read,
   reset,
   ScriptedUpstream,
   type Step,
-  stall,
   write,
 } from '../helpers/scripted-upstream.js'
 
@@ -110,8 +110,8 @@ function script(c: ResponseCase, fault: Fault, k: number): Step[] {
     case 'fin':
       return [read(), prefix, end()]
     case 'rst':
-      // On Linux a RST right behind unread data reads as FIN at the peer: let the data land first.
-      return [read(), prefix, stall(20), reset()]
+      // On Linux a RST right behind unread data reads as FIN at the peer: let the gateway read it first.
+      return [read(), prefix, gatewayRead(), reset()]
     case 'stall':
       return [read(), prefix, awaitClose()]
   }

@@ -49,6 +49,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
   /** Bytes of the current message consumed so far: the offset reported with failures. */
   offset = 0
   /**
+   * Where a head that arrived whole is copied to, when its bytes must outlive the chunk they came
+   * in (null: the head is a view of the chunk). Heads in pieces are always copied.
+   */
+  protected headMemory: ((size: number) => Buffer) | null = null
+  /**
    * Largest decoded body accepted (requests; Infinity for responses). A Content-Length above it
    * is refused with the head; a chunked body is held to it as it is decoded.
    */
@@ -268,6 +273,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
       pieces.push(raw)
       raw = Buffer.concat(pieces)
       pieces.length = 0
+    } else if (this.headMemory !== null) {
+      // The head outlives the caller's Buffer, which the caller reads into again.
+      const copy = this.headMemory(end - pos)
+      chunk.copy(copy, 0, pos, end)
+      raw = copy
     }
     const scratch = this.fields
     const n = this.fieldsEnd

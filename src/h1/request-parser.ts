@@ -17,10 +17,19 @@ export interface RequestEvents extends BodyEvents {
 export class RequestParser extends MessageParser {
   private readonly handler: RequestEvents
 
-  constructor(events: RequestEvents, limits: Limits = DEFAULT_LIMITS) {
+  /**
+   * `headMemory`: memory each head is copied to, for a caller that reads into the same Buffer
+   * again while a head is still in use (null: heads are views of the Buffer given to execute).
+   */
+  constructor(
+    events: RequestEvents,
+    limits: Limits = DEFAULT_LIMITS,
+    headMemory: ((size: number) => Buffer) | null = null,
+  ) {
     super(ParserType.Request, REQUEST_CODES, events, limits)
     this.handler = events
     this.maxBodyBytes = limits.maxRequestBodyBytes
+    this.headMemory = headMemory
   }
 
   /**

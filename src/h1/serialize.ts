@@ -3,7 +3,16 @@
 // Canned error responses are built once per code and reused.
 
 import { type ErrorCode, proxyStatusFor, statusFor } from '../errors.js'
-import { FieldKind, type Head, isHopByHop, type RequestHead, type ResponseHead, type Trailer } from './head.js'
+import {
+  FieldKind,
+  fieldName,
+  fieldValue,
+  type Head,
+  isHopByHop,
+  type RequestHead,
+  type ResponseHead,
+  type Trailer,
+} from './head.js'
 
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade'])
 
@@ -23,6 +32,37 @@ const enum Keep {
   WithUpgrade = 1,
   /** Also drop Host (replaced from an absolute-form target). */
   WithoutHost = 2,
+}
+
+/**
+ * Whether field line `i` of `head` is not relayed: hop-by-hop (RFC 9110 §7.6.1), named by
+ * Connection (`named`), or Content-Length (the framing is the relaying side's own choice).
+ */
+function dropped(head: Head, i: number, keep: Keep, named: Set<string> | null): boolean {
+  const kind = head.kinds[i]
+  if (
+    kind === FieldKind.ContentLength ||
+    (isHopByHop(kind) && !(kind === FieldKind.Upgrade && keep === Keep.WithUpgrade)) ||
+    (kind === FieldKind.Host && keep === Keep.WithoutHost)
+  ) {
+    return true
+  }
+  if (named === null) return false
+  return named.has(fieldName(head, i).toLowerCase())
+}
+
+/**
+ * The end-to-end fields of a response head as [name, value, name, value, ...] (latin1 strings,
+ * in order, repeated names kept): what build() copies, for a client written through an API
+ * (node:http's ServerResponse) rather than as bytes.
+ */
+export function relayedFields(head: ResponseHead): string[] {
+  const named = head.connection.length === 0 ? null : connectionNamed(head)
+  const out: string[] = []
+  for (let i = 0; i < head.kinds.length; i++) {
+    if (!dropped(head, i, Keep.EndToEnd, named)) out.push(fieldName(head, i), fieldValue(head, i))
+  }
+  return out
 }
 
 /** Which field lines build() drops (1), reused from call to call: no array per head. */
@@ -52,23 +92,18 @@ function build(
   let size = prefix.length + (rawTo - rawFrom) + suffix.length + 2
   if (dropScratch.length < n) dropScratch = new Uint8Array(Math.max(n, 2 * dropScratch.length))
   const drop = dropScratch
-  let dropped = 0
+  let droppedCount = 0
   for (let i = 0; i < n; i++) {
-    const kind = kinds[i]
-    let d =
-      kind === FieldKind.ContentLength ||
-      (isHopByHop(kind) && !(kind === FieldKind.Upgrade && keep === Keep.WithUpgrade)) ||
-      (kind === FieldKind.Host && keep === Keep.WithoutHost)
-    if (!d && named !== null) d = named.has(raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase())
+    const d = dropped(head, i, keep, named)
     drop[i] = d ? 1 : 0
-    if (d) dropped++
+    if (d) droppedCount++
     else size += (i + 1 < n ? fields[4 * (i + 1)] : raw.length - 2) - fields[4 * i]
   }
   const out = alloc(size)
   let pos = prefix.length === 0 ? 0 : out.write(prefix, 0, 'latin1')
   if (rawTo > rawFrom) pos += raw.copy(out, pos, rawFrom, rawTo)
   if (n > 0) {
-    if (dropped === 0) {
+    if (droppedCount === 0) {
       // Common case: every field line is kept, one copy.
       pos += raw.copy(out, pos, fields[0], raw.length - 2)
     } else {
@@ -164,64 +199,80 @@ function proxyStatus(code: ErrorCode): string {
   return `strictgate; error=${proxyStatusFor(code)}; details="${code}"`
 }
 
-const canned = new Map<string, Buffer>()
+/** An error response as parts: for the raw-socket client as bytes, for node:http through its API. */
+export interface ErrorPage {
+  readonly status: number
+  readonly reason: string
+  /** Every field but Connection, Content-Length included, in the order they are written. */
+  readonly fields: readonly (readonly [name: string, value: string])[]
+  readonly body: Buffer
+}
 
-/**
- * The gateway's own error response for `code` (RULES.md "The error response"), built once.
- * `close` adds `Connection: close`.
- */
-export function errorResponse(code: ErrorCode, close: boolean): Buffer {
-  const key = close ? `${code}:close` : code
-  let buf = canned.get(key)
-  if (buf === undefined) {
-    const status = statusFor(code)
-    const body = `${reasonFor(status)}\n`
-    buf = Buffer.from(
-      `HTTP/1.1 ${status} ${reasonFor(status)}\r\n` +
-        'Content-Type: text/plain; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Cache-Control: no-store\r\n' +
-        `Proxy-Status: ${proxyStatus(code)}\r\n` +
-        (close ? 'Connection: close\r\n' : '') +
-        `\r\n${body}`,
-      'latin1',
-    )
-    canned.set(key, buf)
-  }
-  return buf
+/** What an onError hook may return (validated by checkErrorResponse in options.ts). */
+export interface CustomErrorPage {
+  readonly status?: number
+  readonly headers?: Record<string, string>
+  readonly body?: string | Buffer
 }
 
 /** Fields of an error response that a custom one cannot set. */
 const GATEWAY_FIELDS = new Set(['content-length', 'transfer-encoding', 'connection', 'proxy-status'])
 
-/** An error response customised by an onError hook (already validated). */
-export function customErrorResponse(
-  code: ErrorCode,
-  close: boolean,
-  custom: { status?: number; headers?: Record<string, string>; body?: string | Buffer },
-  headRequest: boolean,
-): Buffer {
-  const status = custom.status ?? statusFor(code)
-  const body =
-    custom.body === undefined
-      ? Buffer.from(`${reasonFor(status)}\n`)
-      : typeof custom.body === 'string'
-        ? Buffer.from(custom.body)
-        : custom.body
-  // Defaults first, each replaced by a custom field of the same name in any case (names are
-  // case-insensitive: RFC 9110 §5.1); framing and connection management stay the gateway's.
-  const fields = new Map<string, [string, string]>([
+/**
+ * The gateway's error response for `code` (RULES.md "The error response"), or an onError hook's
+ * version of it: defaults first, each replaced by a custom field of the same name in any case
+ * (names are case-insensitive: RFC 9110 §5.1); framing and connection management stay the
+ * gateway's.
+ */
+export function errorPage(code: ErrorCode, custom?: CustomErrorPage): ErrorPage {
+  const status = custom?.status ?? statusFor(code)
+  const reason = reasonFor(status)
+  const text = custom?.body ?? `${reason}\n`
+  const body = typeof text === 'string' ? Buffer.from(text) : text
+  const fields = new Map<string, readonly [string, string]>([
     ['content-type', ['Content-Type', 'text/plain; charset=utf-8']],
+    ['content-length', ['Content-Length', String(body.length)]],
     ['cache-control', ['Cache-Control', 'no-store']],
   ])
-  for (const [name, value] of Object.entries(custom.headers ?? {})) {
+  for (const [name, value] of Object.entries(custom?.headers ?? {})) {
     const lower = name.toLowerCase()
     if (!GATEWAY_FIELDS.has(lower)) fields.set(lower, [name, value])
   }
-  let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`
-  for (const [name, value] of fields.values()) head += `${name}: ${value}\r\n`
-  head += `Content-Length: ${body.length}\r\nProxy-Status: ${proxyStatus(code)}\r\n`
-  if (close) head += 'Connection: close\r\n'
-  head += '\r\n'
-  return headRequest ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), body])
+  fields.set('proxy-status', ['Proxy-Status', proxyStatus(code)])
+  return { status, reason, fields: [...fields.values()], body }
+}
+
+/** An error page as bytes; `close` adds `Connection: close`, `headRequest` leaves the body out. */
+function serializeErrorPage(page: ErrorPage, close: boolean, headRequest: boolean): Buffer {
+  let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
+  for (const [name, value] of page.fields) head += `${name}: ${value}\r\n`
+  head += close ? 'Connection: close\r\n\r\n' : '\r\n'
+  const bytes = Buffer.from(head, 'latin1')
+  return headRequest ? bytes : Buffer.concat([bytes, page.body])
+}
+
+const canned = new Map<string, Buffer>()
+
+/**
+ * The gateway's own error response for `code` as bytes, built once. `close` adds
+ * `Connection: close`.
+ */
+export function errorResponse(code: ErrorCode, close: boolean): Buffer {
+  const key = close ? `${code}:close` : code
+  let buf = canned.get(key)
+  if (buf === undefined) {
+    buf = serializeErrorPage(errorPage(code), close, false)
+    canned.set(key, buf)
+  }
+  return buf
+}
+
+/** An error response customised by an onError hook (already validated), as bytes. */
+export function customErrorResponse(
+  code: ErrorCode,
+  close: boolean,
+  custom: CustomErrorPage,
+  headRequest: boolean,
+): Buffer {
+  return serializeErrorPage(errorPage(code, custom), close, headRequest)
 }

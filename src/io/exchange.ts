@@ -5,11 +5,13 @@
 
 import { type ErrorCode, GatewayError, sourceFor } from '../errors.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
-import { OutFraming, planResponse, type ResponsePlan, relaysInterim, requestFields, reuseUpstream } from '../h1/plan.js'
+import { OutFraming, planResponse, type ResponsePlan, relaysInterim, reuseUpstream } from '../h1/plan.js'
 import type { ResponseEvents } from '../h1/response-parser.js'
 import { serializeRequestHead } from '../h1/serialize.js'
+import type { RouteOptions } from '../options.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
 import type { GatewayContext } from './context.js'
+import { forwardedFields, routeTargets } from './forward.js'
 import type { Target } from './targets.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
 import { writeChunk } from './write-batch.js'
@@ -86,15 +88,12 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     this.requestChunked = request.framing.kind === 'chunked'
   }
 
-  start(): void {
-    const route = this.ctx.options.route
-    if (route !== null) {
-      try {
-        this.allowed = this.ctx.targets.routed(route(this.request))
-      } catch (err) {
-        this.fail('GATEWAY_INTERNAL_ERROR', `route hook: ${(err as Error).message}`)
-        return
-      }
+  start(options?: RouteOptions): void {
+    try {
+      this.allowed = routeTargets(this.ctx, this.request, options)
+    } catch (err) {
+      this.fail('GATEWAY_INTERNAL_ERROR', (err as Error).message)
+      return
     }
     const target = this.ctx.targets.pick(null, this.allowed)
     if (target === null) {
@@ -207,7 +206,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
     const arena = this.ctx.arena
-    socket.write(serializeRequestHead(this.request, this.requestExtra(), arena.take))
+    const extra = forwardedFields(this.ctx, this.request, this.client, this.target as Target)
+    socket.write(serializeRequestHead(this.request, extra, arena.take))
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
     if (cork) socket.uncork()
@@ -359,7 +359,11 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     ;(this.target as Target).succeeded()
     const plan = planResponse(this.request, head, this.requestDone, this.client.persistent)
     this.plan = plan
-    this.client.sendHead(head, plan)
+    const refused = this.client.sendHead(head, plan)
+    if (refused !== null) {
+      this.fail('UPSTREAM_INVALID_HEADER', refused)
+      return
+    }
     if (plan.framing === OutFraming.Tunnel) {
       // No more events: the parser leaves what follows the 101 to the tunnel.
       this.state = ExchangeState.Done
@@ -454,8 +458,9 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
         break
       default:
         // Abandoned: the client connection answers its malformed request itself.
-        break
+        return
     }
+    this.client.exchangeEnded(err === null ? this.status : err.status, err ?? undefined)
   }
 
   private report(err: GatewayError): void {
@@ -482,16 +487,5 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   private upstreamTimeout(ms: number): void {
     if (this.parsing) this.deferredTimeout = ms
     else (this.conn as UpstreamConnection).setSocketTimeout(ms)
-  }
-
-  /** The fields the gateway adds to the request: Via, X-Forwarded-*, then Host and framing. */
-  private requestExtra(): string {
-    const req = this.request
-    let extra = this.ctx.viaField
-    if (this.ctx.options.xForwarded) {
-      extra += `X-Forwarded-For: ${this.client.remoteAddress}\r\nX-Forwarded-Proto: ${this.client.protocol}\r\n`
-      if (req.host !== '') extra += `X-Forwarded-Host: ${req.host}\r\n`
-    }
-    return extra + requestFields(req, (this.target as Target).config.hostHeader)
   }
 }

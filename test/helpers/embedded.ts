@@ -1,0 +1,377 @@
+// A gateway embedded in a real server of each kind the embedding API supports (node:http,
+// Express 5, Fastify 5, Koa, node:http2's compatibility API for HTTP/2 and HTTP/1.1 clients),
+// with a real client for it. The tests run one table of scenarios against every kind. The
+// gateway records what onError saw; the server records what each proxy() resolved with.
+
+import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import type net from 'node:net'
+import express from 'express'
+import Fastify from 'fastify'
+import Koa from 'koa'
+import type { Test } from 'tap'
+import {
+  createGateway,
+  type Gateway,
+  type GatewayError,
+  type GatewayOptions,
+  type ProxyOptions,
+  type ProxyResult,
+} from '../../src/index.js'
+import { type Credentials, noOpenssl, selfSigned } from './certificate.js'
+import { readBody } from './http-upstream.js'
+import { WAIT_MS } from './raw-client.js'
+import { trackGateway } from './resources.js'
+
+export const SERVER_KINDS = ['node:http', 'express', 'fastify', 'koa', 'http2', 'http2 (HTTP/1.1 client)'] as const
+export type ServerKind = (typeof SERVER_KINDS)[number]
+
+/** Kinds that need a certificate (and so openssl). */
+export const TLS_KINDS: readonly ServerKind[] = ['http2', 'http2 (HTTP/1.1 client)']
+
+/** A tap `skip` for `kind`: false, or what is missing on this machine. */
+export function skipFor(kind: ServerKind): false | string {
+  return TLS_KINDS.includes(kind) ? noOpenssl : false
+}
+
+/**
+ * What runs before the gateway: nothing, a body parser that reads the whole body, or a body
+ * parser whose result is passed on as proxy()'s `body` option.
+ */
+export type BodyParser = 'none' | 'consume' | 'resend'
+
+export interface FrontOptions extends Omit<GatewayOptions, 'upstream'> {
+  bodyParser?: BodyParser
+  /** Also serve node:http's 'checkContinue' event, so that the upstream answers Expect: 100-continue. */
+  checkContinue?: boolean
+  /** Options for every proxy() call. */
+  proxyOptions?: ProxyOptions
+}
+
+export interface FrontRequest {
+  method?: string
+  path?: string
+  headers?: Record<string, string>
+  /** One Buffer: sent with Content-Length; several: sent chunked (HTTP/2: as DATA frames). */
+  body?: Buffer | Buffer[]
+}
+
+export interface FrontResponse {
+  /** 0 when no response head arrived. */
+  status: number
+  /** Fields as received, names lowercased, in order. */
+  headers: [string, string][]
+  body: Buffer
+  /** The response ended where its framing says (false: reset or aborted: the truncation is visible). */
+  complete: boolean
+  /** 1xx statuses received before the final response. */
+  interim: number[]
+}
+
+export interface Front {
+  readonly kind: ServerKind
+  readonly gateway: Gateway
+  readonly port: number
+  /** Errors onError saw, in order. */
+  readonly errors: GatewayError[]
+  /** What each proxy() resolved with, in order. */
+  readonly results: ProxyResult[]
+  request(req: FrontRequest): Promise<FrontResponse>
+  /** Resolves once `n` proxy() calls have settled. */
+  settled(n: number): Promise<ProxyResult[]>
+}
+
+const TEST_TIMEOUTS = { shutdown: 3_000, connect: 3_000, response: 8_000, idle: 8_000, request: 8_000 }
+
+/** Start `kind` with a gateway to `upstream` embedded; everything is closed when `t` ends. */
+export async function startFront(
+  t: Test,
+  kind: ServerKind,
+  upstream: GatewayOptions['upstream'],
+  options: FrontOptions = {},
+): Promise<Front> {
+  const { bodyParser = 'none', checkContinue = false, proxyOptions, ...gatewayOptions } = options
+  const errors: GatewayError[] = []
+  const results: ProxyResult[] = []
+  const waiters = new Set<() => void>()
+  const userHook = gatewayOptions.onError
+  const gateway = createGateway({
+    ...gatewayOptions,
+    upstream,
+    timeouts: { ...TEST_TIMEOUTS, ...gatewayOptions.timeouts },
+    onError(err, req) {
+      errors.push(err)
+      return userHook?.(err, req)
+    },
+  })
+  t.teardown(trackGateway(gateway, `${t.fullname} (${kind})`))
+  const record = (result: ProxyResult) => {
+    results.push(result)
+    for (const w of [...waiters]) w()
+  }
+  /** proxy() after the body parser (if any) ran. */
+  const proxy = async (req: http.IncomingMessage | http2.Http2ServerRequest, res: never, parsed?: Buffer) => {
+    const body = bodyParser === 'none' ? undefined : (parsed ?? (await readBody(req as http.IncomingMessage)))
+    const opts = bodyParser === 'resend' ? { ...proxyOptions, body } : proxyOptions
+    record(await gateway.proxy(req, res, opts))
+  }
+  const credentials = TLS_KINDS.includes(kind) ? selfSigned() : null
+  const { server, port } = await listen(t, kind, proxy, bodyParser, credentials)
+  if (checkContinue) server.on('checkContinue', (req, res) => void proxy(req, res as never))
+  return {
+    kind,
+    gateway,
+    port,
+    errors,
+    results,
+    request: (req) => send(t, kind, port, credentials, req),
+    settled: (n) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (results.length < n) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(results)
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`${kind}: ${results.length} of ${n} proxy() calls settled`))
+        }, WAIT_MS)
+        waiters.add(check)
+        check()
+      }),
+  }
+}
+
+type Proxy = (req: http.IncomingMessage | http2.Http2ServerRequest, res: never, parsed?: Buffer) => Promise<void>
+
+async function listen(
+  t: Test,
+  kind: ServerKind,
+  proxy: Proxy,
+  bodyParser: BodyParser,
+  credentials: Credentials | null,
+): Promise<{ server: http.Server | http2.Http2SecureServer; port: number }> {
+  let server: http.Server | http2.Http2SecureServer
+  switch (kind) {
+    case 'node:http':
+      server = http.createServer((req, res) => void proxy(req, res as never))
+      break
+    case 'express': {
+      const app = express()
+      if (bodyParser !== 'none') app.use(express.raw({ type: () => true, limit: '64mb' }))
+      app.use((req, res) => void proxy(req, res as never, bodyParser === 'none' ? undefined : (req.body as Buffer)))
+      server = http.createServer(app)
+      break
+    }
+    case 'fastify': {
+      const app = Fastify({ bodyLimit: 64 * 1024 * 1024 })
+      if (bodyParser === 'none') {
+        // Before Fastify's body parsing: the body is still unread.
+        app.addHook('onRequest', async (request, reply) => {
+          reply.hijack()
+          await proxy(request.raw, reply.raw as never)
+        })
+      } else {
+        app.removeAllContentTypeParsers()
+        app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+        app.all('/*', async (request, reply) => {
+          reply.hijack()
+          await proxy(request.raw, reply.raw as never, (request.body as Buffer | undefined) ?? Buffer.alloc(0))
+        })
+      }
+      await app.ready()
+      t.teardown(() => app.close())
+      server = app.server
+      break
+    }
+    case 'koa': {
+      const app = new Koa()
+      app.use(async (ctx) => {
+        ctx.respond = false
+        await proxy(ctx.req, ctx.res as never)
+      })
+      server = http.createServer(app.callback())
+      break
+    }
+    default: {
+      const h2 = http2.createSecureServer({ ...(credentials as Credentials), allowHTTP1: true })
+      h2.on('request', (req, res) => void proxy(req, res as never))
+      const sessions = new Set<http2.ServerHttp2Session>()
+      h2.on('session', (s) => {
+        sessions.add(s)
+        s.on('close', () => sessions.delete(s))
+      })
+      t.teardown(() => {
+        for (const s of sessions) s.destroy()
+      })
+      server = h2
+    }
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      }),
+  )
+  return { server, port: (server.address() as net.AddressInfo).port }
+}
+
+// ---- clients ------------------------------------------------------------------------------------
+
+const sessions = new WeakMap<Test, Map<number, http2.ClientHttp2Session>>()
+const agents = new WeakMap<Test, Map<number, http.Agent>>()
+
+function send(
+  t: Test,
+  kind: ServerKind,
+  port: number,
+  credentials: Credentials | null,
+  req: FrontRequest,
+): Promise<FrontResponse> {
+  if (kind === 'http2') return sendH2(t, port, credentials as Credentials, req)
+  const tls = credentials !== null
+  let byPort = agents.get(t)
+  if (byPort === undefined) {
+    byPort = new Map()
+    agents.set(t, byPort)
+    const all = byPort
+    t.teardown(() => {
+      for (const a of all.values()) a.destroy()
+    })
+  }
+  let agent = byPort.get(port)
+  if (agent === undefined) {
+    agent = tls ? new https.Agent({ keepAlive: true, ca: credentials.cert }) : new http.Agent({ keepAlive: true })
+    byPort.set(port, agent)
+  }
+  return new Promise((resolve) => {
+    const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
+    const chunks: Buffer[] = []
+    const options = {
+      host: '127.0.0.1',
+      port,
+      method: req.method ?? 'GET',
+      path: req.path ?? '/',
+      headers: req.headers,
+      agent,
+    }
+    const request = (tls ? https : http).request(options, (res) => {
+      response.status = res.statusCode ?? 0
+      response.headers = pairs(res.rawHeaders)
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', () => {})
+      res.on('close', () => {
+        response.body = Buffer.concat(chunks)
+        response.complete = res.complete && !res.errored
+        resolve(response)
+      })
+    })
+    request.on('information', (info) => response.interim.push(info.statusCode))
+    request.on('error', () => resolve(response))
+    request.setTimeout(WAIT_MS, () => request.destroy(new Error('timed out')))
+    const body = req.body
+    if (Array.isArray(body)) {
+      const writeNext = (i: number): void => {
+        if (i === body.length) request.end()
+        else if (request.write(body[i])) writeNext(i + 1)
+        else request.once('drain', () => writeNext(i + 1))
+      }
+      // With Expect: 100-continue the body waits for the 100.
+      if (req.headers?.expect === undefined) writeNext(0)
+      else request.once('continue', () => writeNext(0))
+    } else if (req.headers?.expect !== undefined) request.once('continue', () => request.end(body))
+    else request.end(body)
+  })
+}
+
+function sendH2(t: Test, port: number, credentials: Credentials, req: FrontRequest): Promise<FrontResponse> {
+  let byPort = sessions.get(t)
+  if (byPort === undefined) {
+    byPort = new Map()
+    sessions.set(t, byPort)
+    const all = byPort
+    t.teardown(() => {
+      for (const s of all.values()) s.destroy()
+    })
+  }
+  let session = byPort.get(port)
+  if (session === undefined || session.destroyed || session.closed) {
+    session = http2.connect(`https://127.0.0.1:${port}`, { ca: credentials.cert })
+    session.on('error', () => {})
+    byPort.set(port, session)
+  }
+  return new Promise((resolve) => {
+    const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
+    const chunks: Buffer[] = []
+    const body = req.body
+    const stream = (session as http2.ClientHttp2Session).request(
+      { ':method': req.method ?? 'GET', ':path': req.path ?? '/', ...req.headers },
+      { endStream: body === undefined && req.method !== 'POST' && req.method !== 'PUT' },
+    )
+    let ended = false
+    // (Every 1xx, 100 included: node:http2 also emits 'continue' for a 100.)
+    stream.on('headers', (headers) => response.interim.push(Number(headers[':status'])))
+    stream.on('response', (headers, flags, rawHeaders: string[]) => {
+      response.status = Number(headers[':status'])
+      response.headers = pairs(rawHeaders).filter(([name]) => !name.startsWith(':'))
+      // (A HEAD-like response without DATA frames.)
+      if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) ended = true
+    })
+    stream.on('data', (c: Buffer) => chunks.push(c))
+    stream.on('end', () => {
+      ended = true
+    })
+    stream.on('error', () => {})
+    stream.on('close', () => {
+      response.body = Buffer.concat(chunks)
+      response.complete = ended && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR
+      resolve(response)
+    })
+    stream.setTimeout(WAIT_MS, () => stream.close(http2.constants.NGHTTP2_CANCEL))
+    if (Array.isArray(body)) {
+      const writeNext = (i: number): void => {
+        if (i === body.length) stream.end()
+        else if (stream.write(body[i])) writeNext(i + 1)
+        else stream.once('drain', () => writeNext(i + 1))
+      }
+      writeNext(0)
+    } else if (body !== undefined) stream.end(body)
+    else if (req.method === 'POST' || req.method === 'PUT') stream.end()
+  })
+}
+
+function pairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]])
+  return out
+}
+
+/** Every value of `name` in `headers` (lowercase name). */
+export function values(headers: [string, string][], name: string): string[] {
+  return headers.filter(([n]) => n === name).map(([, v]) => v)
+}
+
+/**
+ * Listen for uncaught exceptions and unhandled rejections while the file runs; `check` (call
+ * as the file's last test) asserts there were none.
+ */
+export function watchProcessErrors(t: Test): { check(): void } {
+  const seen: string[] = []
+  const onException = (err: Error) => seen.push(`uncaughtException: ${err.stack ?? err}`)
+  const onRejection = (reason: unknown) => seen.push(`unhandledRejection: ${String(reason)}`)
+  process.on('uncaughtException', onException)
+  process.on('unhandledRejection', onRejection)
+  return {
+    check() {
+      t.test('no uncaught exception, no unhandled rejection', async (t) => {
+        process.off('uncaughtException', onException)
+        process.off('unhandledRejection', onRejection)
+        t.same(seen, [], 'none fired')
+      })
+    },
+  }
+}

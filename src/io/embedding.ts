@@ -122,6 +122,7 @@ export class Embedding {
   /** Run one request through `res`: `prepared` is its options, or why they are invalid. */
   private serve(req: IncomingRequest, res: OutgoingResponse, prepared: Prepared | string, done: Result['done']): void {
     const ctx = this.ctx
+    let client: ResponseClient | null = null
     try {
       if (res.headersSent) {
         // Someone answered already: touch nothing.
@@ -133,7 +134,7 @@ export class Embedding {
         return
       }
       const body = typeof prepared === 'string' ? null : prepared.body
-      const client = new ResponseClient(ctx, req, res, done)
+      client = new ResponseClient(ctx, req, res, done)
       this.handles.add(client)
       if (ctx.closing) {
         client.refuse(new GatewayError('GATEWAY_CONNECTION_LIMIT', 'the gateway is shutting down'))
@@ -148,10 +149,14 @@ export class Embedding {
       if (typeof prepared === 'string') exchange.fail('GATEWAY_INTERNAL_ERROR', prepared)
       else client.run(exchange, prepared.route, body)
     } catch (cause) {
-      // A bug: the caller still gets a result, never a rejection.
+      // A bug, or arguments that are not node:http's: the caller still gets a result, never a
+      // rejection, and nothing is left for close() to wait on.
       const err = new GatewayError('GATEWAY_INTERNAL_ERROR', `proxy(): ${String(cause)}`, { cause, status: 0 })
-      ctx.report(err, undefined, req.socket?.remoteAddress)
-      if (!res.destroyed) res.destroy()
+      if (client !== null) ctx.connectionClosed(client)
+      ctx.report(err, undefined, req?.socket?.remoteAddress)
+      try {
+        res.destroy()
+      } catch {}
       done(0, err)
     }
   }

@@ -112,7 +112,10 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     // A failure of either stream is the client going away; never an unhandled 'error'.
     req.on('error', this.clientGone)
     res.on('error', this.clientGone)
-    res.on('close', this.onResponseClose)
+    // 'close' while the exchange still runs: the client went away (a completed exchange has
+    // ended, synchronously, before 'close'). node:http2 emits 'finish' then 'close' even for a
+    // stream the client reset, so writableFinished does not tell.
+    res.on('close', this.clientGone)
     res.on('drain', this.onDrain)
     const framing = exchange.request.framing
     const hasBody = framing.kind === 'chunked' || (framing.kind === 'length' && framing.length > 0)
@@ -363,9 +366,6 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     this.exchange?.clientAborted()
   }
 
-  private readonly onResponseClose = (): void => {
-    if (!this.res.writableFinished) this.clientGone()
-  }
 
   private readonly onDrain = (): void => {
     this.full = false

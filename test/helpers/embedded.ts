@@ -112,7 +112,14 @@ export async function startFront(
   }
   /** proxy() after the body parser (if any) ran. */
   const proxy = async (req: http.IncomingMessage | http2.Http2ServerRequest, res: never, parsed?: Buffer) => {
-    const body = bodyParser === 'none' ? undefined : (parsed ?? (await readBody(req as http.IncomingMessage)))
+    let body: Buffer | undefined
+    if (bodyParser !== 'none') {
+      try {
+        body = parsed ?? (await readBody(req as http.IncomingMessage))
+      } catch {
+        return // The client went away while the body parser read.
+      }
+    }
     const opts = bodyParser === 'resend' ? { ...proxyOptions, body } : proxyOptions
     record(await gateway.proxy(req, res, opts))
   }
@@ -154,6 +161,7 @@ async function listen(
   credentials: Credentials | null,
 ): Promise<{ server: http.Server | http2.Http2SecureServer; port: number }> {
   let server: http.Server | http2.Http2SecureServer
+  const sockets = new Set<net.Socket>()
   switch (kind) {
     case 'node:http':
       server = http.createServer((req, res) => void proxy(req, res as never))
@@ -198,23 +206,20 @@ async function listen(
     default: {
       const h2 = http2.createSecureServer({ ...(credentials as Credentials), allowHTTP1: true })
       h2.on('request', (req, res) => void proxy(req, res as never))
-      const sessions = new Set<http2.ServerHttp2Session>()
-      h2.on('session', (s) => {
-        sessions.add(s)
-        s.on('close', () => sessions.delete(s))
-      })
-      t.teardown(() => {
-        for (const s of sessions) s.destroy()
-      })
       server = h2
     }
   }
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  // One teardown: close() waits for the connections (keep-alive, HTTP/2 sessions) it then closes.
   t.teardown(
     () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
-        if ('closeAllConnections' in server) server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
       }),
   )
   return { server, port: (server.address() as net.AddressInfo).port }
@@ -348,6 +353,19 @@ function pairs(raw: string[]): [string, string][] {
   const out: [string, string][] = []
   for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]])
   return out
+}
+
+/**
+ * The gateway's own error response as a client of `kind` gets it: status, Proxy-Status, no-store,
+ * a plain-text body of the declared length (RULES.md "The error response").
+ */
+export function assertErrorPage(t: Test, res: FrontResponse, status: number, code: string, type: string): void {
+  t.equal(res.status, status, `status ${status}`)
+  t.same(values(res.headers, 'proxy-status'), [`strictgate; error=${type}; details="${code}"`], 'Proxy-Status')
+  t.same(values(res.headers, 'cache-control'), ['no-store'], 'Cache-Control: no-store')
+  t.match(values(res.headers, 'content-type')[0] ?? '', /^text\/plain/, 'text/plain')
+  t.same(values(res.headers, 'content-length'), [String(res.body.length)], 'Content-Length of the body')
+  t.ok(res.complete, 'complete')
 }
 
 /** Every value of `name` in `headers` (lowercase name). */

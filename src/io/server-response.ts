@@ -366,7 +366,6 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     this.exchange?.clientAborted()
   }
 
-
   private readonly onDrain = (): void => {
     this.full = false
     this.updateStall()

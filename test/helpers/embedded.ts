@@ -55,6 +55,8 @@ export interface FrontRequest {
   headers?: Record<string, string>
   /** One Buffer: sent with Content-Length; several: sent chunked (HTTP/2: as DATA frames). */
   body?: Buffer | Buffer[]
+  /** Read nothing of the response body for this long first (a slow client). */
+  pauseMs?: number
 }
 
 export interface FrontResponse {
@@ -268,6 +270,7 @@ function send(
       response.status = res.statusCode ?? 0
       response.headers = pairs(res.rawHeaders)
       res.on('data', (c: Buffer) => chunks.push(c))
+      pauseFor(res, req.pauseMs)
       res.on('error', () => {})
       res.on('close', () => {
         response.body = Buffer.concat(chunks)
@@ -320,13 +323,16 @@ function sendH2(t: Test, port: number, credentials: Credentials, req: FrontReque
     let ended = false
     // (Every 1xx, 100 included: node:http2 also emits 'continue' for a 100.)
     stream.on('headers', (headers) => response.interim.push(Number(headers[':status'])))
-    stream.on('response', (headers, flags, rawHeaders: string[]) => {
+    // (@types/node leaves out the third argument, the raw field list, that node:http2 passes.)
+    const onResponse = (headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
       response.status = Number(headers[':status'])
       response.headers = pairs(rawHeaders).filter(([name]) => !name.startsWith(':'))
       // (A HEAD-like response without DATA frames.)
       if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) ended = true
-    })
+    }
+    stream.on('response', onResponse as (headers: http2.IncomingHttpHeaders, flags: number) => void)
     stream.on('data', (c: Buffer) => chunks.push(c))
+    pauseFor(stream, req.pauseMs)
     stream.on('end', () => {
       ended = true
     })
@@ -347,6 +353,12 @@ function sendH2(t: Test, port: number, credentials: Credentials, req: FrontReque
     } else if (body !== undefined) stream.end(body)
     else if (req.method === 'POST' || req.method === 'PUT') stream.end()
   })
+}
+
+function pauseFor(stream: { pause(): void; resume(): void }, ms: number | undefined): void {
+  if (ms === undefined) return
+  stream.pause()
+  setTimeout(() => stream.resume(), ms)
 }
 
 function pairs(raw: string[]): [string, string][] {

@@ -36,6 +36,11 @@ function requestTarget(req: IncomingRequest): string {
   return typeof original === 'string' && original !== '' ? original : (req.url ?? '')
 }
 
+/** Whether field name `name` is `lower` (a lowercase name), without a new string per name. */
+function is(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower)
+}
+
 /** The head of `req` as HTTP/1.x bytes (latin1: Node decodes field bytes one to a character). */
 export function requestHeadBytes(req: IncomingRequest, options: HeadOptions): Buffer {
   const raw = req.rawHeaders
@@ -49,21 +54,21 @@ export function requestHeadBytes(req: IncomingRequest, options: HeadOptions): Bu
   let cookies: string[] | null = null
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]
-    const lower = name.toLowerCase()
-    if (replaceBody && (lower === 'content-length' || lower === 'transfer-encoding')) {
+    if (replaceBody && (is(name, 'content-length') || is(name, 'transfer-encoding'))) {
       framing = true
       continue
     }
-    if (lower === 'upgrade' && !options.upgrade) continue
+    if (!options.upgrade && is(name, 'upgrade')) continue
     if (h2) {
-      if (name.charCodeAt(0) === 0x3a || H2_CONNECTION_FIELDS.has(lower)) continue
-      if (lower === 'host' && authority) continue
-      if (lower === 'cookie') {
+      // (node:http2 gives names in lowercase.)
+      if (name.charCodeAt(0) === 0x3a || H2_CONNECTION_FIELDS.has(name)) continue
+      if (name === 'host' && authority) continue
+      if (name === 'cookie') {
         // RFC 9113 §8.2.3: split cookie fields are joined with "; " for HTTP/1.1.
         ;(cookies ??= []).push(raw[i + 1])
         continue
       }
-      if (lower === 'content-length') framing = true
+      if (name === 'content-length') framing = true
     }
     head += `${name}: ${raw[i + 1]}\r\n`
   }

@@ -87,6 +87,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   private bodyBytes = 0
   /** A write returned false: waiting for 'drain'. */
   private full = false
+  private drainListened = false
   /** timeouts.idle while waiting on the client; created on first need. */
   private stall: Deadline | null = null
 
@@ -109,14 +110,13 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   run(exchange: ClientExchange, options: RouteOptions | undefined, body: Buffer | null): void {
     this.exchange = exchange
     const { req, res } = this
-    // A failure of either stream is the client going away; never an unhandled 'error'.
-    req.on('error', this.clientGone)
-    res.on('error', this.clientGone)
     // 'close' while the exchange still runs: the client went away (a completed exchange has
     // ended, synchronously, before 'close'). node:http2 emits 'finish' then 'close' even for a
-    // stream the client reset, so writableFinished does not tell.
+    // stream the client reset, so writableFinished does not tell. (`req` emits 'error' only to
+    // listeners; 'close' follows.) Other listeners are added when needed: one closure per
+    // request on the common path.
     res.on('close', this.clientGone)
-    res.on('drain', this.onDrain)
+    res.on('error', this.clientGone)
     const framing = exchange.request.framing
     const hasBody = framing.kind === 'chunked' || (framing.kind === 'length' && framing.length > 0)
     if (res.destroyed || (req.destroyed && !req.complete)) {
@@ -138,14 +138,14 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
       return
     }
     this.reading = true
-    req.on('data', this.onData)
-    req.on('end', this.onEnd)
+    req.on('data', (chunk: Buffer) => this.onData(chunk))
+    req.on('end', () => this.onEnd())
     this.updateStall()
   }
 
   // ---- the request body ------------------------------------------------------------------------
 
-  private readonly onData = (chunk: Buffer): void => {
+  private onData(chunk: Buffer): void {
     const exchange = this.exchange
     if (exchange === null) return
     this.bodyBytes += chunk.length
@@ -159,7 +159,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     this.updateStall()
   }
 
-  private readonly onEnd = (): void => {
+  private onEnd(): void {
     this.reading = false
     this.updateStall()
     this.exchange?.requestComplete()
@@ -273,6 +273,10 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     } else if (last >= 0) ok = res.write(pieces[last])
     pieces.length = 0
     if (!ok) {
+      if (!this.drainListened) {
+        this.drainListened = true
+        res.on('drain', () => this.onDrain())
+      }
       this.full = true
       this.updateStall()
     }
@@ -366,7 +370,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     this.exchange?.clientAborted()
   }
 
-  private readonly onDrain = (): void => {
+  private onDrain(): void {
     this.full = false
     this.updateStall()
     this.exchange?.clientDrained()
@@ -376,11 +380,11 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   private updateStall(): void {
     if (this.finished) return
     if (this.full || (this.reading && !this.paused)) {
-      ;(this.stall ??= new Deadline(this.onStall, false)).arm(this.ctx.options.timeouts.idle)
+      ;(this.stall ??= new Deadline(() => this.onStall(), false)).arm(this.ctx.options.timeouts.idle)
     } else this.stall?.disarm()
   }
 
-  private readonly onStall = (): void => {
+  private onStall(): void {
     const idle = this.ctx.options.timeouts.idle
     if (this.full) this.exchange?.clientStalled(idle)
     else if (this.reading) this.requestFailed('CLIENT_TIMEOUT', `client sent no request body bytes for ${idle} ms`)

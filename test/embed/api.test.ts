@@ -218,16 +218,7 @@ t.test('Express: two Set-Cookie survive X-Powered-By; the mount path is forwarde
   const app = express()
   app.use('/api', gw.gateway.handler())
   app.get('/own', (_req, res) => void res.send('own route'))
-  const server = http.createServer(app)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  )
-  const port = (server.address() as net.AddressInfo).port
+  const port = await serve(t, app)
   const res = await get(port, '/api/users?id=1')
   t.equal(res.status, 200)
   t.same(res.headers['set-cookie'], ['a=1', 'b=2'], 'both Set-Cookie')

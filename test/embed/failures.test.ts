@@ -2,7 +2,6 @@
 // through `res` (or a visible abort once the head is out), onError told exactly once, proxy()
 // resolving (never rejecting) with what the client got; a body a body parser already read;
 // requests our rules refuse although Node's parser took them.
-import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import t from 'tap'
 import type { GatewayError } from '../../src/index.js'
@@ -17,7 +16,7 @@ import {
   watchProcessErrors,
 } from '../helpers/embedded.js'
 import { fieldValues } from '../helpers/http-reader.js'
-import { readBody, startHttpUpstream } from '../helpers/http-upstream.js'
+import { readBody, refusedPort, startHttpUpstream } from '../helpers/http-upstream.js'
 import { rawRequest } from '../helpers/raw-client.js'
 import { leakCheck } from '../helpers/resources.js'
 import { end, read, ScriptedUpstream, stall, write } from '../helpers/scripted-upstream.js'
@@ -26,15 +25,6 @@ const processErrors = watchProcessErrors(t)
 
 function ignore(): void {
   // (The test upstream's request was cut off by the gateway, as the test intends.)
-}
-
-/** A port nothing listens on (a server was there a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 interface Broken {
@@ -97,7 +87,7 @@ for (const kind of SERVER_KINDS) {
     for (const broken of BROKEN) {
       t.test(`broken upstream: ${broken.name}`, async (t) => {
         let url: string
-        if (broken.response === 'refused') url = `http://127.0.0.1:${await closedPort()}`
+        if (broken.response === 'refused') url = `http://127.0.0.1:${await refusedPort()}`
         else {
           const steps =
             broken.response === 'stall'
@@ -170,7 +160,7 @@ for (const kind of SERVER_KINDS) {
     })
 
     t.test("onError's custom page goes out through res", async (t) => {
-      const front = await startFront(t, kind, `http://127.0.0.1:${await closedPort()}`, {
+      const front = await startFront(t, kind, `http://127.0.0.1:${await refusedPort()}`, {
         onError: () => ({
           status: 503,
           headers: { 'Content-Type': 'text/html', 'X-Page': 'custom' },

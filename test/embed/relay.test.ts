@@ -119,6 +119,22 @@ for (const kind of SERVER_KINDS) {
       t.same(front.results, [{ status: 200 }, { status: 200 }])
     })
 
+    t.test("HEAD: the representation's Content-Length, no body", async (t) => {
+      const up = await ScriptedUpstream.start(t, {
+        script: [read(), write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n')],
+        loop: true,
+      })
+      const front = await startFront(t, kind, up.url)
+      for (let i = 0; i < 2; i++) {
+        const res = await front.request({ method: 'HEAD', path: '/head' })
+        t.equal(res.status, 200)
+        t.same(values(res.headers, 'content-length'), ['100'])
+        t.equal(res.body.length, 0)
+        t.ok(res.complete, 'complete, and the connection goes on')
+      }
+      t.same(front.results, [{ status: 200 }, { status: 200 }])
+    })
+
     t.test('10 MiB each way, both ends pausing (backpressure both ways)', async (t) => {
       const size = 10 * 1024 * 1024
       const upload = pattern(size, 21)

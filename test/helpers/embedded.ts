@@ -20,6 +20,7 @@ import {
   type ProxyResult,
 } from '../../src/index.js'
 import { type Credentials, noOpenssl, selfSigned } from './certificate.js'
+import { TEST_TIMEOUTS } from './gateway.js'
 import { readBody } from './http-upstream.js'
 import { WAIT_MS } from './raw-client.js'
 import { trackGateway } from './resources.js'
@@ -83,8 +84,6 @@ export interface Front {
   /** Resolves once `n` proxy() calls have settled. */
   settled(n: number): Promise<ProxyResult[]>
 }
-
-const TEST_TIMEOUTS = { shutdown: 3_000, connect: 3_000, response: 8_000, idle: 8_000, request: 8_000 }
 
 /** Start `kind` with a gateway to `upstream` embedded; everything is closed when `t` ends. */
 export async function startFront(
@@ -229,8 +228,26 @@ async function listen(
 
 // ---- clients ------------------------------------------------------------------------------------
 
-const sessions = new WeakMap<Test, Map<number, http2.ClientHttp2Session>>()
-const agents = new WeakMap<Test, Map<number, http.Agent>>()
+/** Clients (agents, HTTP/2 sessions) by test and port, reused while `usable`, destroyed when the test ends. */
+const clients = new WeakMap<Test, Map<number, { destroy(): void }>>()
+
+function perTest<C extends { destroy(): void }>(t: Test, port: number, usable: (c: C) => boolean, make: () => C): C {
+  let byPort = clients.get(t)
+  if (byPort === undefined) {
+    const all = new Map<number, { destroy(): void }>()
+    clients.set(t, all)
+    t.teardown(() => {
+      for (const c of all.values()) c.destroy()
+    })
+    byPort = all
+  }
+  let client = byPort.get(port) as C | undefined
+  if (client === undefined || !usable(client)) {
+    client = make()
+    byPort.set(port, client)
+  }
+  return client
+}
 
 function send(
   t: Test,
@@ -241,20 +258,12 @@ function send(
 ): Promise<FrontResponse> {
   if (kind === 'http2') return sendH2(t, port, credentials as Credentials, req)
   const tls = credentials !== null
-  let byPort = agents.get(t)
-  if (byPort === undefined) {
-    byPort = new Map()
-    agents.set(t, byPort)
-    const all = byPort
-    t.teardown(() => {
-      for (const a of all.values()) a.destroy()
-    })
-  }
-  let agent = byPort.get(port)
-  if (agent === undefined) {
-    agent = tls ? new https.Agent({ keepAlive: true, ca: credentials.cert }) : new http.Agent({ keepAlive: true })
-    byPort.set(port, agent)
-  }
+  const agent = perTest(
+    t,
+    port,
+    () => true,
+    () => (tls ? new https.Agent({ keepAlive: true, ca: credentials.cert }) : new http.Agent({ keepAlive: true })),
+  )
   return new Promise((resolve) => {
     const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
     const chunks: Buffer[] = []
@@ -281,42 +290,39 @@ function send(
     request.on('information', (info) => response.interim.push(info.statusCode))
     request.on('error', () => resolve(response))
     request.setTimeout(WAIT_MS, () => request.destroy(new Error('timed out')))
-    const body = req.body
-    if (Array.isArray(body)) {
-      const writeNext = (i: number): void => {
-        if (i === body.length) request.end()
-        else if (request.write(body[i])) writeNext(i + 1)
-        else request.once('drain', () => writeNext(i + 1))
-      }
-      // With Expect: 100-continue the body waits for the 100.
-      if (req.headers?.expect === undefined) writeNext(0)
-      else request.once('continue', () => writeNext(0))
-    } else if (req.headers?.expect !== undefined) request.once('continue', () => request.end(body))
-    else request.end(body)
+    // With Expect: 100-continue the body waits for the 100.
+    if (req.headers?.expect === undefined) writeBody(request, req.body)
+    else request.once('continue', () => writeBody(request, req.body))
   })
 }
 
+/** Write a request body (a list: piece by piece, waiting for 'drain'), then end. */
+function writeBody(stream: NodeJS.WritableStream, body: Buffer | Buffer[] | undefined): void {
+  if (!Array.isArray(body)) {
+    if (body === undefined) stream.end()
+    else stream.end(body)
+    return
+  }
+  const writeNext = (i: number): void => {
+    if (i === body.length) stream.end()
+    else if (stream.write(body[i])) writeNext(i + 1)
+    else stream.once('drain', () => writeNext(i + 1))
+  }
+  writeNext(0)
+}
+
 function sendH2(t: Test, port: number, credentials: Credentials, req: FrontRequest): Promise<FrontResponse> {
-  let byPort = sessions.get(t)
-  if (byPort === undefined) {
-    byPort = new Map()
-    sessions.set(t, byPort)
-    const all = byPort
-    t.teardown(() => {
-      for (const s of all.values()) s.destroy()
-    })
-  }
-  let session = byPort.get(port)
-  if (session === undefined || session.destroyed || session.closed) {
-    session = http2.connect(`https://127.0.0.1:${port}`, { ca: credentials.cert })
-    session.on('error', () => {})
-    byPort.set(port, session)
-  }
+  const session = perTest(
+    t,
+    port,
+    (s: http2.ClientHttp2Session) => !s.destroyed && !s.closed,
+    () => http2.connect(`https://127.0.0.1:${port}`, { ca: credentials.cert }).on('error', () => {}),
+  )
   return new Promise((resolve) => {
     const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
     const chunks: Buffer[] = []
     const body = req.body
-    const stream = (session as http2.ClientHttp2Session).request(
+    const stream = session.request(
       { ':method': req.method ?? 'GET', ':path': req.path ?? '/', ...req.headers },
       { endStream: body === undefined && req.method !== 'POST' && req.method !== 'PUT' },
     )
@@ -343,15 +349,7 @@ function sendH2(t: Test, port: number, credentials: Credentials, req: FrontReque
       resolve(response)
     })
     stream.setTimeout(WAIT_MS, () => stream.close(http2.constants.NGHTTP2_CANCEL))
-    if (Array.isArray(body)) {
-      const writeNext = (i: number): void => {
-        if (i === body.length) stream.end()
-        else if (stream.write(body[i])) writeNext(i + 1)
-        else stream.once('drain', () => writeNext(i + 1))
-      }
-      writeNext(0)
-    } else if (body !== undefined) stream.end(body)
-    else if (req.method === 'POST' || req.method === 'PUT') stream.end()
+    if (body !== undefined || req.method === 'POST' || req.method === 'PUT') writeBody(stream, body)
   })
 }
 

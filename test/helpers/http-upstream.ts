@@ -2,7 +2,7 @@
 // test ends.
 
 import http from 'node:http'
-import type net from 'node:net'
+import net from 'node:net'
 import type { Test } from 'tap'
 
 export interface HttpUpstream {
@@ -81,4 +81,13 @@ export function httpRequest(
       req.end()
     } else req.end(body)
   })
+}
+
+/** A port that was bound, then closed: connecting to it is refused. */
+export async function refusedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { createGateway } from '../../src/index.js'
 import { startGateway } from '../helpers/gateway.js'
-import { readBody, startHttpUpstream } from '../helpers/http-upstream.js'
+import { readBody, refusedPort, startHttpUpstream } from '../helpers/http-upstream.js'
 import { leakCheck } from '../helpers/resources.js'
 
 /** An upstream that answers with its own name and counts requests. */
@@ -22,15 +22,6 @@ async function named(t: Parameters<typeof startHttpUpstream>[0], name: string) {
     res.end(name)
   })
   return Object.assign(up, { seen })
-}
-
-/** A port that was bound, then closed: connecting to it is refused. */
-async function refusedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Accepts connections and resets each one as soon as request bytes arrive (before any response byte). */

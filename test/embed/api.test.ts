@@ -1,11 +1,19 @@
 // The embedding API's contract beyond relaying: options (target chosen like route; rewriting
 // options refused, never ignored), a call made too late, an upgrade offered to proxy(), stats(),
 // results that never reject, and Express specifics (Set-Cookie with X-Powered-By, mount paths).
+import diagnostics from 'node:diagnostics_channel'
 import http from 'node:http'
 import type net from 'node:net'
 import express from 'express'
 import t, { type Test } from 'tap'
-import { createGateway, type Gateway, type GatewayError, type ProxyResult } from '../../src/index.js'
+import {
+  createGateway,
+  type ErrorMessage,
+  type ExchangeMessage,
+  type Gateway,
+  type GatewayError,
+  type ProxyResult,
+} from '../../src/index.js'
 import { startFront, values, watchProcessErrors } from '../helpers/embedded.js'
 import { httpRequest, startHttpUpstream } from '../helpers/http-upstream.js'
 import { leakCheck, trackGateway } from '../helpers/resources.js'
@@ -195,6 +203,34 @@ t.test('stats() counts embedded exchanges while they run; results never reject',
     errors.map((e) => e.code),
     ['GATEWAY_INTERNAL_ERROR'],
   )
+})
+
+t.test('embedded exchanges are published on strictgate:exchange, failures on strictgate:error', async (t) => {
+  const a = await named(t, 'a')
+  const { gateway } = gatewayFor(t, [a.url])
+  const exchanges: string[] = []
+  const errors: string[] = []
+  const onExchange = (m: unknown) => {
+    const { request, status, error } = m as ExchangeMessage
+    exchanges.push(`${request.target} ${status} ${error?.code ?? '-'}`)
+  }
+  const onError = (m: unknown) => {
+    const { request, error } = m as ErrorMessage
+    errors.push(`${request?.target} ${error.code}`)
+  }
+  diagnostics.subscribe('strictgate:exchange', onExchange)
+  diagnostics.subscribe('strictgate:error', onError)
+  t.teardown(() => {
+    diagnostics.unsubscribe('strictgate:exchange', onExchange)
+    diagnostics.unsubscribe('strictgate:error', onError)
+  })
+  const port = await serve(t, (req, res) => {
+    void gateway.proxy(req, res, req.url === '/bad' ? { target: 'http://127.0.0.1:1' } : undefined)
+  })
+  t.equal((await get(port, '/good')).status, 200)
+  t.equal((await get(port, '/bad')).status, 502)
+  t.same(exchanges, ['/good 200 -', '/bad 502 GATEWAY_INTERNAL_ERROR'])
+  t.same(errors, ['/bad GATEWAY_INTERNAL_ERROR'])
 })
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {

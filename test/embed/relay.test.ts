@@ -119,6 +119,25 @@ for (const kind of SERVER_KINDS) {
       t.same(front.results, [{ status: 200 }, { status: 200 }])
     })
 
+    t.test('trailers relayed to a client that sent TE: trailers, dropped otherwise', async (t) => {
+      const up = await ScriptedUpstream.start(t, {
+        script: [
+          read(),
+          write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n'),
+          write('5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n'),
+        ],
+        loop: true,
+      })
+      const front = await startFront(t, kind, up.url)
+      const asked = await front.request({ path: '/t', headers: { te: 'trailers' } })
+      t.equal(asked.body.toString(), 'hello')
+      t.ok(asked.complete)
+      t.same(asked.trailers, [['x-checksum', 'abc']], 'relayed')
+      const plain = await front.request({ path: '/t' })
+      t.equal(plain.body.toString(), 'hello')
+      t.same(plain.trailers, [], 'dropped (RULES.md B2)')
+    })
+
     t.test("HEAD: the representation's Content-Length, no body", async (t) => {
       const up = await ScriptedUpstream.start(t, {
         script: [read(), write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n')],

@@ -70,6 +70,8 @@ export interface FrontResponse {
   complete: boolean
   /** 1xx statuses received before the final response. */
   interim: number[]
+  /** Trailer fields, names lowercased. */
+  trailers: [string, string][]
 }
 
 export interface Front {
@@ -265,7 +267,14 @@ function send(
     () => (tls ? new https.Agent({ keepAlive: true, ca: credentials.cert }) : new http.Agent({ keepAlive: true })),
   )
   return new Promise((resolve) => {
-    const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
+    const response: FrontResponse = {
+      status: 0,
+      headers: [],
+      body: Buffer.alloc(0),
+      complete: false,
+      interim: [],
+      trailers: [],
+    }
     const chunks: Buffer[] = []
     const options = {
       host: '127.0.0.1',
@@ -282,6 +291,7 @@ function send(
       pauseFor(res, req.pauseMs)
       res.on('error', () => {})
       res.on('close', () => {
+        response.trailers = pairs(res.rawTrailers)
         response.body = Buffer.concat(chunks)
         response.complete = res.complete && !res.errored
         resolve(response)
@@ -319,7 +329,14 @@ function sendH2(t: Test, port: number, credentials: Credentials, req: FrontReque
     () => http2.connect(`https://127.0.0.1:${port}`, { ca: credentials.cert }).on('error', () => {}),
   )
   return new Promise((resolve) => {
-    const response: FrontResponse = { status: 0, headers: [], body: Buffer.alloc(0), complete: false, interim: [] }
+    const response: FrontResponse = {
+      status: 0,
+      headers: [],
+      body: Buffer.alloc(0),
+      complete: false,
+      interim: [],
+      trailers: [],
+    }
     const chunks: Buffer[] = []
     const body = req.body
     const stream = session.request(
@@ -338,6 +355,9 @@ function sendH2(t: Test, port: number, credentials: Credentials, req: FrontReque
     }
     stream.on('response', onResponse as (headers: http2.IncomingHttpHeaders, flags: number) => void)
     stream.on('data', (c: Buffer) => chunks.push(c))
+    stream.on('trailers', (trailers) => {
+      for (const [name, value] of Object.entries(trailers)) response.trailers.push([name, String(value)])
+    })
     pauseFor(stream, req.pauseMs)
     stream.on('end', () => {
       ended = true

@@ -204,12 +204,10 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   }
 
   sendInterim(head: ResponseHead): void {
-    const res = this.res as ServerResponse & { _sent100?: boolean }
+    const res = this.res as ServerResponse
     switch (head.status) {
       case 100:
-        // Node answered `Expect: 100-continue` itself when the server has no checkContinue
-        // listener: no second 100 then.
-        if (res._sent100 !== true) res.writeContinue()
+        if (!this.continueSent()) res.writeContinue()
         break
       case 102:
         // (HTTP/2 has no 102.)
@@ -225,6 +223,17 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
       default:
       // Other 1xx have no API in node:http: dropped (RFC 9110 §15.2 lets a proxy drop them).
     }
+  }
+
+  /**
+   * Node answered `Expect: 100-continue` itself (its server has no 'checkContinue' listener):
+   * the upstream's 100 is not sent a second time. node:http says so (`_sent100`); for
+   * node:http2, the server's listeners tell.
+   */
+  private continueSent(): boolean {
+    if (!this.h2) return (this.res as { _sent100?: boolean })._sent100 === true
+    const server = (this.req.socket as { server?: { listenerCount(event: string): number } } | undefined)?.server
+    return server !== undefined && server.listenerCount('checkContinue') === 0
   }
 
   sendHead(head: ResponseHead, plan: ResponsePlan): string | null {
@@ -320,6 +329,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
       // A custom field node:http2 refuses (Keep-Alive, Upgrade...): the gateway's own page.
       const own = errorPage(err.code)
       this.writeHead(own.status, own.reason, pageFields(own, close))
+      err.status = own.status
       body = own.body
     }
     this.res.end(body)

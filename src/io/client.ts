@@ -22,7 +22,9 @@ export interface ExchangeClient {
    */
   readonly writing: boolean
 
-  // The response, gathered by the send calls and written by `flush` (one write per upstream read).
+  // The response, gathered by the send calls and written by `flush` (ClientConnection: one write
+  // per upstream read). ResponseClient hands heads to node:http's API at once: node:http keeps a
+  // final head until the first body bytes, node:http2 sends it.
   /** An interim response (1xx other than 101). */
   sendInterim(head: ResponseHead): void
   /**

@@ -54,7 +54,8 @@ function prepare(options: ProxyOptions | undefined, source: string): Prepared {
   else if (typeof body === 'string') buf = Buffer.from(body)
   else if (body instanceof Uint8Array) buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   else if (body !== undefined) throw new TypeError(`${source} "body" must be a Buffer, Uint8Array, string or null`)
-  return { route: route.target === undefined ? undefined : route, body: buf }
+  // (The route options go on to the exchange as given: where they are applied, io/forward.ts.)
+  return { route: Object.keys(route).length === 0 ? undefined : route, body: buf }
 }
 
 /** The once-only result of one call. */

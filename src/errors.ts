@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   'GATEWAY_CONNECTION_LIMIT',
   'GATEWAY_SOCKET_ERROR',
   'GATEWAY_INTERNAL_ERROR',
+  'GATEWAY_BODY_CONSUMED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -125,6 +126,9 @@ const INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   // resources failed, not the upstream.
   GATEWAY_SOCKET_ERROR: { status: 502, proxyStatus: 'proxy_internal_error', source: 'gateway' },
   GATEWAY_INTERNAL_ERROR: { status: 502, proxyStatus: 'proxy_internal_error', source: 'gateway' },
+  // proxy() with a request whose body something else (a body parser) already read, and no
+  // `body` option to send instead: a 500 at once, rather than a request that can never complete.
+  GATEWAY_BODY_CONSUMED: { status: 500, proxyStatus: 'proxy_internal_error', source: 'gateway' },
 }
 
 export function statusFor(code: ErrorCode): number {

@@ -2,20 +2,27 @@
 // pool, and where failures are reported (onError, diagnostics_channel). Never an 'error' event.
 
 import diagnostics from 'node:diagnostics_channel'
+import type { IncomingMessage } from 'node:http'
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import { GatewayError } from './errors.js'
 import type { RequestHead } from './h1/head.js'
 import { ClientConnection } from './io/client-connection.js'
 import type { ClientHandle, GatewayContext } from './io/context.js'
+import { Embedding, type HandlerOptions, type ProxyHandler, type ProxyResult } from './io/embedding.js'
+import type { IncomingRequest } from './io/incoming.js'
 import { OutputArena } from './io/output-arena.js'
 import { reservedFields, rewritesResponses } from './io/rewriting.js'
+import type { OutgoingResponse } from './io/server-response.js'
 import { type TargetStats, Targets } from './io/targets.js'
 import { WriteBatch } from './io/write-batch.js'
 import {
   checkErrorResponse,
   type ErrorResponse,
   type GatewayOptions,
+  type ProxyOptions,
   type ResolvedOptions,
+  type RouteOptions,
   resolveOptions,
 } from './options.js'
 
@@ -50,11 +57,34 @@ export interface Gateway {
   listen(options?: ListenOptions): Promise<net.AddressInfo>
   /** Serve an already accepted socket (net.Socket or tls.TLSSocket). */
   handle(socket: net.Socket): void
-  /** Stop accepting, let in-flight exchanges finish (bounded by timeouts.shutdown), close the pool. */
+  /**
+   * Proxy one request that node:http (or node:http2's compatibility API, or a framework on
+   * them) already read, answering through `res`. Resolves when the exchange ends; never rejects.
+   */
+  proxy(req: IncomingRequest, res: OutgoingResponse, options?: ProxyOptions): Promise<ProxyResult>
+  /**
+   * Take over a request from the server's 'upgrade' event: the exchange runs on the raw socket
+   * (a 101 becomes a tunnel; any other answer is relayed, then the socket is closed). Resolves
+   * when the exchange ends (at the 101 for a tunnel); never rejects.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, options?: RouteOptions): Promise<ProxyResult>
+  /**
+   * A request listener proxying every request it gets (options checked now: a TypeError names a
+   * bad one). For `http.createServer`, `http2.createSecureServer`, Express, Connect.
+   */
+  handler(options?: HandlerOptions): ProxyHandler
+  /**
+   * Stop accepting, let in-flight exchanges finish (bounded by timeouts.shutdown), close the
+   * pool. A server the gateway is embedded in stays open: it is the caller's.
+   */
   close(): Promise<void>
-  /** Connection counts for monitoring: clients, upstream connections in all, and per target. */
+  /**
+   * Counts for monitoring: client connections, embedded exchanges (proxy(), and upgrade()'s
+   * sockets), upstream connections in all, and per target.
+   */
   stats(): {
     clients: number
+    embedded: number
     upstream: { open: number; idle: number; waiting: number }
     targets: TargetStats[]
   }
@@ -72,8 +102,11 @@ class GatewayImpl implements Gateway, GatewayContext {
   private readonly clients = new Set<ClientHandle>()
   /** Connections refused at the limit, closing (see ClientConnection). */
   private readonly refused = new Set<ClientHandle>()
+  /** Embedded exchanges and upgrade()'s sockets (not limited by maxConnections: Node's server is). */
+  private readonly embedded = new Set<ClientHandle>()
+  private embedding: Embedding | null = null
   private readonly servers: net.Server[] = []
-  private closing: Promise<void> | null = null
+  private closed: Promise<void> | null = null
   private whenIdle: (() => void) | null = null
 
   constructor(options: ResolvedOptions) {
@@ -85,7 +118,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   listen(options: ListenOptions = {}): Promise<net.AddressInfo> {
-    if (this.closing !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
+    if (this.closed !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handle(socket))
     this.servers.push(server)
     return new Promise((resolve, reject) => {
@@ -103,7 +136,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   handle(socket: net.Socket): void {
     // A socket error before our listeners are attached must not become an uncaught exception.
     socket.on('error', () => {})
-    if (this.closing !== null || this.clients.size >= this.options.limits.maxConnections) {
+    if (this.closed !== null || this.clients.size >= this.options.limits.maxConnections) {
       const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
       this.refused.add(new ClientConnection(this, socket, err))
       return
@@ -111,10 +144,32 @@ class GatewayImpl implements Gateway, GatewayContext {
     this.clients.add(new ClientConnection(this, socket))
   }
 
+  get closing(): boolean {
+    return this.closed !== null
+  }
+
+  proxy(req: IncomingRequest, res: OutgoingResponse, options?: ProxyOptions): Promise<ProxyResult> {
+    return new Promise((resolve) => this.embed().proxy(req, res, options, resolve))
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, options?: RouteOptions): Promise<ProxyResult> {
+    return new Promise((resolve) => this.embed().upgrade(req, socket, head, options, resolve))
+  }
+
+  handler(options?: HandlerOptions): ProxyHandler {
+    return this.embed().handler(options)
+  }
+
+  /** Created on first use: its head checker holds a parser. */
+  private embed(): Embedding {
+    this.embedding ??= new Embedding(this, this.embedded)
+    return this.embedding
+  }
+
   connectionClosed(conn: ClientHandle): void {
     if (this.refused.delete(conn)) return
-    this.clients.delete(conn)
-    if (this.clients.size === 0 && this.whenIdle !== null) this.whenIdle()
+    if (!this.clients.delete(conn)) this.embedded.delete(conn)
+    if (this.clients.size + this.embedded.size === 0 && this.whenIdle !== null) this.whenIdle()
   }
 
   private readonly onServerError = (cause: Error): void => {
@@ -148,24 +203,25 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   stats(): ReturnType<Gateway['stats']> {
     const { targets, ...upstream } = this.targets.stats()
-    return { clients: this.clients.size, upstream, targets }
+    return { clients: this.clients.size, embedded: this.embedded.size, upstream, targets }
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
-    return this.closing
+    this.closed ??= this.shutdown()
+    return this.closed
   }
 
   private async shutdown(): Promise<void> {
     const closed = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
     for (const conn of this.refused) conn.abort()
-    for (const client of this.clients) client.shutdown()
-    if (this.clients.size > 0) {
+    const running = [this.clients, this.embedded]
+    for (const set of running) for (const client of set) client.shutdown()
+    if (this.clients.size + this.embedded.size > 0) {
       await new Promise<void>((resolve) => {
         // Past timeouts.shutdown, cut off what still runs. A destroyed socket emits 'close' a
         // moment later: resolve on the last one (whenIdle), so that close() leaves nothing open.
         const timer = setTimeout(() => {
-          for (const client of this.clients) client.abort()
+          for (const set of running) for (const client of [...set]) client.abort()
         }, this.options.timeouts.shutdown)
         this.whenIdle = () => {
           clearTimeout(timer)

@@ -30,12 +30,16 @@ export {
 export { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
 export { type RequestEvents, RequestParser } from './h1/request-parser.js'
 export { type ResponseEvents, ResponseParser } from './h1/response-parser.js'
+export type { HandlerOptions, ProxyHandler, ProxyResult } from './io/embedding.js'
 export type {
   ErrorResponse,
   GatewayLimits,
   GatewayOptions,
   OnError,
   PoolOptions,
+  ProxyOptions,
+  RouteOptions,
+  RouteResult,
   Timeouts,
   UpstreamTarget,
 } from './options.js'

@@ -2,11 +2,20 @@
 // the README still shows exactly those files (so the README cannot drift from working code).
 import { readdirSync, readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import http from 'node:http'
+import http2 from 'node:http2'
 import https from 'node:https'
+import type net from 'node:net'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
+import WebSocket, { WebSocketServer } from 'ws'
 import { start as startApiGateway } from '../examples/api-gateway.js'
 import { subscribe } from '../examples/diagnostics.js'
+import { start as startExpress } from '../examples/embed-express.js'
+import { start as startFastify } from '../examples/embed-fastify.js'
+import { start as startHttp } from '../examples/embed-http.js'
+import { start as startHttp2 } from '../examples/embed-http2.js'
+import { start as startKoa } from '../examples/embed-koa.js'
 import { start as startNet } from '../examples/embed-net.js'
 import { start as startTls } from '../examples/embed-tls.js'
 import { start as startOnError } from '../examples/on-error.js'
@@ -14,7 +23,7 @@ import { start as startSecurityHeaders } from '../examples/security-headers.js'
 import { start as startStandalone } from '../examples/standalone.js'
 import { startDemoUpstream } from '../src/demo.js'
 import { startHttpUpstream } from './helpers/http-upstream.js'
-import { needsOpenssl, privateCa } from './helpers/tls-certs.js'
+import { needsOpenssl, privateCa, selfSigned } from './helpers/tls-certs.js'
 
 const root = new URL('..', import.meta.url).pathname
 
@@ -126,6 +135,108 @@ t.test('examples run against the demo upstream', async (t) => {
         .on('error', reject)
     })
     t.match(body, /^200 Hello from the strictgate demo upstream/)
+  })
+})
+
+/** An upstream answering with the method and target it got (and a body's length), and a WebSocket echo. */
+async function echoUpstream(t: Test): Promise<string> {
+  const server = http.createServer((req, res) => {
+    let n = 0
+    req.on('data', (c: Buffer) => (n += c.length))
+    req.on('end', () => res.end(`${req.method} ${req.url} ${n}`))
+  })
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`echo ${data}`)))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const c of wss.clients) c.terminate()
+    wss.close()
+    server.closeAllConnections()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+}
+
+const text = async (res: Response) => `${res.status} ${await res.text()}`
+
+t.test('embedding examples (node:http, Express, Fastify, Koa, node:http2) run', async (t) => {
+  const upstream = await echoUpstream(t)
+
+  t.test('node:http: handler() and upgrade()', async (t) => {
+    const gw = await startHttp(upstream)
+    t.teardown(gw.close)
+    t.equal(await text(await fetch(`${gw.url}/users?id=1`)), '200 GET /users?id=1 0')
+    const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/socket`)
+    t.teardown(() => ws.terminate())
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    const reply = new Promise((resolve) => ws.once('message', (data) => resolve(data.toString())))
+    ws.send('hi')
+    t.equal(await reply, 'echo hi')
+    ws.close()
+    await new Promise((resolve) => ws.once('close', resolve))
+  })
+
+  t.test('Express: mounted under /api, the original path forwarded; a parsed body passed on', async (t) => {
+    const log: string[] = []
+    const gw = await startExpress(upstream, log)
+    t.teardown(gw.close)
+    t.equal(await text(await fetch(`${gw.url}/api/users`)), '200 GET /api/users 0')
+    t.equal(await text(await fetch(`${gw.url}/`)), '200 the app itself')
+    const audit = await fetch(`${gw.url}/audit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 1 }),
+    })
+    t.equal(await text(audit), `200 POST /audit ${JSON.stringify({ a: 1, audited: true }).length}`)
+    t.same(log, ['audit: 200'])
+  })
+
+  t.test('Fastify: an onRequest hook', async (t) => {
+    const gw = await startFastify(upstream)
+    t.teardown(gw.close)
+    const posted = await fetch(`${gw.url}/api/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":1}',
+    })
+    t.equal(await text(posted), '200 POST /api/items 7', 'the body reached the upstream untouched')
+    t.equal(await text(await fetch(`${gw.url}/health`)), '200 ok')
+  })
+
+  t.test('Koa: ctx.respond = false', async (t) => {
+    const gw = await startKoa(upstream)
+    t.teardown(gw.close)
+    t.equal(await text(await fetch(`${gw.url}/api/x`)), '200 GET /api/x 0')
+    t.equal(await text(await fetch(`${gw.url}/other`)), '200 the app itself')
+  })
+
+  t.test('node:http2: HTTP/2 and HTTP/1.1 clients', { skip: needsOpenssl }, async (t) => {
+    const { key, cert } = selfSigned()
+    const gw = await startHttp2(upstream, { key, cert })
+    t.teardown(gw.close)
+    const session = http2.connect(gw.url, { ca: cert })
+    const h2 = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ':path': '/h2?x=1' })
+      let data = ''
+      stream.setEncoding('utf8')
+      stream.on('response', (headers) => (data += `${headers[':status']} `))
+      stream.on('data', (c: string) => (data += c))
+      stream.on('end', () => resolve(data))
+      stream.on('error', reject)
+    })
+    session.close()
+    t.equal(h2, '200 GET /h2?x=1 0')
+    const h1 = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${gw.url}/h1`, { ca: cert, agent: false }, (res) => {
+          let data = ''
+          res.setEncoding('utf8')
+          res.on('data', (c: string) => (data += c))
+          res.on('end', () => resolve(`${res.statusCode} ${data}`))
+        })
+        .on('error', reject)
+    })
+    t.equal(h1, '200 GET /h1 0')
   })
 })
 

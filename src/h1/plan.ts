@@ -22,6 +22,11 @@ export interface ResponsePlan {
   readonly framing: OutFraming
   /** Field lines the gateway adds to the relayed ones (framing, Connection), each ending in CRLF. */
   readonly fields: string
+  /**
+   * The Content-Length relayed: the body's, or a HEAD or 304 response's (RFC 9110 §8.6); null
+   * for none. (Also in `fields`: for a client written through an API rather than as bytes.)
+   */
+  readonly contentLength: string | null
   /** The client connection stays open for another request after this response. */
   readonly clientKeepAlive: boolean
   /** The response lets its upstream connection carry another request (RFC 9112 §9.3). */
@@ -31,6 +36,7 @@ export interface ResponsePlan {
 const TUNNEL: ResponsePlan = {
   framing: OutFraming.Tunnel,
   fields: 'Connection: upgrade\r\n',
+  contentLength: null,
   clientKeepAlive: false,
   upstreamKeepAlive: false,
 }
@@ -57,15 +63,18 @@ export function planResponse(
   let keepAlive = request.keepAlive && requestComplete && clientPersistent
   let framing: OutFraming
   let fields = ''
+  let contentLength: string | null = null
   const body = response.framing
   if (body.kind === 'length') {
     framing = OutFraming.Length
-    fields = `Content-Length: ${body.length}\r\n`
+    contentLength = String(body.length)
+    fields = `Content-Length: ${contentLength}\r\n`
   } else if (body.kind === 'none') {
     framing = OutFraming.None
     // A HEAD or 304 response keeps the upstream's Content-Length: it describes the selected
     // representation (RFC 9110 §8.6). A 204 has none (F5).
-    if (response.status !== 204) fields = contentLengthField(response)
+    if (response.status !== 204) contentLength = contentLengthValue(response)
+    if (contentLength !== null) fields = `Content-Length: ${contentLength}\r\n`
   } else if (http10) {
     // RFC 9112 §7: chunked is HTTP/1.1; an HTTP/1.0 client reads to the close.
     framing = OutFraming.Close
@@ -77,7 +86,7 @@ export function planResponse(
   // RFC 9112 §9.3: HTTP/1.1 persists unless told otherwise; HTTP/1.0 only when told so.
   if (!keepAlive) fields += 'Connection: close\r\n'
   else if (http10) fields += 'Connection: keep-alive\r\n'
-  return { framing, fields, clientKeepAlive: keepAlive, upstreamKeepAlive: response.keepAlive }
+  return { framing, fields, contentLength, clientKeepAlive: keepAlive, upstreamKeepAlive: response.keepAlive }
 }
 
 /**
@@ -136,8 +145,8 @@ export function replayable(request: RequestHead): boolean {
   return request.framing.kind === 'none' && IDEMPOTENT.has(request.method)
 }
 
-/** `Content-Length: <value>` CRLF as the head has it, or '' when it has none. */
-function contentLengthField(head: ResponseHead): string {
+/** The Content-Length value as the head has it, or null when it has none. */
+function contentLengthValue(head: ResponseHead): string | null {
   const i = head.kinds.indexOf(FieldKind.ContentLength)
-  return i < 0 ? '' : `Content-Length: ${fieldValue(head, i)}\r\n`
+  return i < 0 ? null : fieldValue(head, i)
 }

@@ -49,6 +49,14 @@ export class RequestParser extends MessageParser {
     return pos
   }
 
+  /**
+   * Drop the message in progress, its body unread: the next `execute` starts a new one. For
+   * heads checked on their own (embedding: the body is read by node:http, not here).
+   */
+  reset(): void {
+    this.restart()
+  }
+
   /** A message ended and the parser waits for the next one. */
   get idle(): boolean {
     return this.state === MessageState.Complete || (this.state === MessageState.StartLine && this.offset === 0)

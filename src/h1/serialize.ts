@@ -140,23 +140,25 @@ function build(
 }
 
 /**
- * The fields a response relays, as [name, value] pairs in order (for a client that writes heads
- * itself, such as node:http's ServerResponse): what serializeResponseHead copies, then the edit's
- * lines; not the framing nor what the gateway adds.
+ * The fields a response relays as [name, value, name, value, ...] (latin1 strings, in order,
+ * repeated names kept), for a client written through an API (node:http's ServerResponse) rather
+ * than as bytes: what serializeResponseHead copies, values replaced as `edit` says, then the
+ * edit's lines; not the framing nor what the gateway adds.
  */
-export function relayedFields(head: ResponseHead, edit: HeadEdit | null = null): [string, string][] {
+export function relayedFields(head: ResponseHead, edit: HeadEdit | null = null): string[] {
   markLines(head, head.upgrade !== null ? Keep.Upgrade : Keep.EndToEnd, edit)
-  const out: [string, string][] = []
+  const out: string[] = []
   for (let i = 0; i < head.kinds.length; i++) {
     const line = lineScratch[i]
     if (line === Line.Drop) continue
-    const value = line === Line.Replace ? (edit?.values?.get(i) as string) : fieldValue(head, i)
-    out.push([fieldName(head, i), value])
+    out.push(fieldName(head, i), line === Line.Replace ? (edit?.values?.get(i) as string) : fieldValue(head, i))
   }
-  for (const l of (edit?.lines ?? '').split('\r\n')) {
-    if (l === '') continue
-    const colon = l.indexOf(':')
-    out.push([l.slice(0, colon), l.slice(colon + 2)])
+  if (edit !== null) {
+    for (const l of edit.lines.split('\r\n')) {
+      if (l === '') continue
+      const colon = l.indexOf(':')
+      out.push(l.slice(0, colon), l.slice(colon + 2))
+    }
   }
   return out
 }

@@ -10,10 +10,11 @@ import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import { OutFraming, type ResponsePlan } from '../h1/plan.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
 import { LAST_CHUNK, serializeResponseHead, serializeTrailers } from '../h1/serialize.js'
-import type { ClientExchange, ExchangeClient } from './client.js'
+import type { ClientExchange, ExchangeClient, HandedOver } from './client.js'
 import type { ClientHandle, GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'
 import { Exchange } from './exchange.js'
+import { resetLater } from './reset.js'
 import { Tunnel } from './tunnel.js'
 import type { UpstreamConnection } from './upstream-connection.js'
 
@@ -60,18 +61,27 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   private timerKind = Timer.None
   /** The socket timeout last set (ms, 0: none), so that an unchanged one is not set again. */
   private socketTimeout = 0
+  /** The one request of a socket handed over by upgrade(), or null. */
+  private readonly handedOver: HandedOver | null
 
   /**
    * Serve `socket`; with `refusal`, answer that error at once (the gateway is at its connection
-   * limit or shutting down) and close, reading nothing but the client's FIN.
+   * limit or shutting down) and close, reading nothing but the client's FIN. With `handedOver`,
+   * serve that one request (its head's bytes first), then close unless it became a tunnel.
    */
-  constructor(ctx: GatewayContext, socket: Socket, refusal: GatewayError | null = null) {
+  constructor(
+    ctx: GatewayContext,
+    socket: Socket,
+    refusal: GatewayError | null = null,
+    handedOver: HandedOver | null = null,
+  ) {
     this.ctx = ctx
     this.socket = socket
     this.remoteAddress = socket.remoteAddress ?? ''
     this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
     this.parser = new RequestParser(this, ctx.options.limits)
     this.timer = new Deadline(this.onTimer, false)
+    this.handedOver = handedOver
     socket.setNoDelay(true)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
@@ -85,7 +95,11 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       this.end(ctx.options.timeouts.keepAlive)
       return
     }
-    this.arm(Timer.RequestHead, ctx.options.timeouts.request)
+    if (handedOver === null) this.arm(Timer.RequestHead, ctx.options.timeouts.request)
+    else {
+      this.closeAfterResponse = true
+      this.feed(handedOver.bytes)
+    }
   }
 
   // ---- reading requests --------------------------------------------------------------------
@@ -143,7 +157,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.updateStallTimer()
     const exchange = new Exchange(this, this.ctx, head)
     this.exchange = exchange
-    exchange.start()
+    exchange.start(this.handedOver?.options)
   }
 
   onBody(chunk: Buffer): void {
@@ -229,10 +243,11 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     ctx.batch.add(serializeResponseHead(head, ctx.viaField, ctx.arena.take), false)
   }
 
-  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): void {
+  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): null {
     const ctx = this.ctx
     this.outFraming = plan.framing
     ctx.batch.add(serializeResponseHead(head, ctx.viaField + plan.fields, ctx.arena.take, edit), false)
+    return null
   }
 
   sendBody(chunk: Buffer): void {
@@ -298,6 +313,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       if (request?.method === 'HEAD') response = response.subarray(0, response.indexOf('\r\n\r\n') + 4)
     }
     this.write(response)
+    this.handedOver?.done(err.status, err)
     if (close) {
       this.end(this.ctx.options.timeouts.idle)
       return
@@ -330,6 +346,10 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.end(this.ctx.options.timeouts.idle)
   }
 
+  exchangeEnded(status: number, error: GatewayError | undefined): void {
+    this.handedOver?.done(status, error)
+  }
+
   // ---- endings -------------------------------------------------------------------------------
 
   /**
@@ -355,11 +375,8 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.state = ClientState.Closed
     this.timer.clear()
     this.timerKind = Timer.None
-    // Reset on a later turn of the event loop: a reset issued while the last write is still in
-    // flight reached loopback peers as a plain FIN (seen on Linux with Node 20), which would let
-    // a close-delimited body to an HTTP/1.0 client look complete. Nothing more is written
-    // meanwhile (state Closed).
-    setTimeout(resetSocket, 0, this.socket)
+    // Nothing more is written meanwhile (state Closed).
+    resetLater(this.socket)
   }
 
   /** Graceful shutdown: close now if idle, else after the response in flight. */
@@ -414,6 +431,8 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       this.ctx.report(err, undefined, this.remoteAddress)
     }
     this.parser.destroy()
+    // (Told already in every other case: done() is once only.)
+    this.handedOver?.done(0, undefined)
     this.ctx.connectionClosed(this)
   }
 
@@ -465,11 +484,4 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       this.end(this.ctx.options.timeouts.idle)
     }
   }
-}
-
-/** RST the connection (a visible abort), or destroy it where a reset is not possible. */
-function resetSocket(socket: Socket & { resetAndDestroy?: () => void }): void {
-  if (socket.destroyed) return
-  if (typeof socket.resetAndDestroy === 'function' && socket.readyState !== 'opening') socket.resetAndDestroy()
-  else socket.destroy()
 }

@@ -3,10 +3,11 @@
 // tell the exchange (ClientExchange). ClientConnection implements the first on a raw socket; the
 // embedding API implements it on node:http's ServerResponse.
 
-import type { GatewayError } from '../errors.js'
+import type { ErrorCode, GatewayError } from '../errors.js'
 import type { HeadEdit } from '../h1/edits.js'
 import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import type { ResponsePlan } from '../h1/plan.js'
+import type { RouteOptions } from '../options.js'
 import type { UpstreamConnection } from './upstream-connection.js'
 
 export interface ExchangeClient {
@@ -22,11 +23,17 @@ export interface ExchangeClient {
    */
   readonly writing: boolean
 
-  // The response, gathered by the send calls and written by `flush` (one write per upstream read).
+  // The response, gathered by the send calls and written by `flush` (ClientConnection: one write
+  // per upstream read). ResponseClient hands heads to node:http's API at once: node:http keeps a
+  // final head until the first body bytes, node:http2 sends it.
   /** An interim response (1xx other than 101). */
   sendInterim(head: ResponseHead): void
-  /** The final head, framed and completed as `plan` says, its fields edited as `edit` says. */
-  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): void
+  /**
+   * The final head, framed and completed as `plan` says, its fields edited as `edit` says.
+   * Returns null, or why this client cannot relay it (node:http2 refuses what HTTP/2 cannot
+   * carry): the exchange then fails.
+   */
+  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): string | null
   /** A slice of the body: unchanged until `flush` returns. */
   sendBody(chunk: Buffer): void
   /** The body is complete; the trailers to relay, or null. */
@@ -49,12 +56,22 @@ export interface ExchangeClient {
   abort(): void
   /** A 101 was relayed (and flushed): the connection becomes a tunnel to `upstream`. */
   startTunnel(upstream: UpstreamConnection, rest: Buffer | null): void
+  /**
+   * The exchange is over, whatever the outcome (after the ending above, or after the client
+   * went away): the status the client got (0: none, aborted) and the failure, if any. Not
+   * called after `abandon`: the client ends that exchange itself.
+   */
+  exchangeEnded(status: number, error: GatewayError | undefined): void
 }
 
 /** What the client's holder tells the exchange it runs. */
 export interface ClientExchange {
   readonly request: RequestHead
-  start(): void
+  /**
+   * Choose the upstream and go: `options` are proxy()'s (embedding); without them, or without
+   * their `target`, the route hook chooses.
+   */
+  start(options?: RouteOptions): void
   /** A slice of the request body (validated by the request parser). */
   requestBody(chunk: Buffer): void
   requestComplete(): void
@@ -64,9 +81,22 @@ export interface ClientExchange {
   clientAborted(): void
   /** The client took no response bytes for `idle` ms. */
   clientStalled(idle: number): void
+  /** End the exchange with `code`: an error response if nothing was sent yet, else an abort. */
+  fail(code: ErrorCode, reason: string): void
   /**
    * The request turned out malformed: drop the upstream side. Returns whether the client can
    * still be answered with an error response (no final head relayed yet).
    */
   abandon(): boolean
+}
+
+/**
+ * A request handed over by the embedding API with its raw socket (upgrade()): the head's bytes,
+ * rebuilt from what node:http read, come first; the connection serves this one request.
+ */
+export interface HandedOver {
+  readonly bytes: Buffer
+  readonly options: RouteOptions | undefined
+  /** Told once, when the exchange ends (or the request is refused): what the client got. */
+  done(status: number, error: GatewayError | undefined): void
 }

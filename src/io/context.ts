@@ -8,7 +8,10 @@ import type { OutputArena } from './output-arena.js'
 import type { Targets } from './targets.js'
 import type { WriteBatch } from './write-batch.js'
 
-/** A client connection as the gateway tracks it: for shutdown and for the connection count. */
+/**
+ * A client connection (or an embedded exchange) as the gateway tracks it: for shutdown and for
+ * the counts in stats().
+ */
 export interface ClientHandle {
   /** Finish what is in flight, take no new request, then close. */
   shutdown(): void
@@ -21,6 +24,8 @@ export interface GatewayContext {
   readonly targets: Targets
   /** `Via: ...\r\n`, or '' when disabled. */
   readonly viaField: string
+  /** close() was called: no new exchange starts. */
+  readonly closing: boolean
   /**
    * Memory for the heads and batches the gateway writes (output-arena.ts), and the batch the
    * response bytes of one upstream read are gathered in (write-batch.ts). One each per gateway:

@@ -8,9 +8,10 @@ import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
 import { OutFraming, planResponse, type ResponsePlan, relaysInterim, replayable, reuseUpstream } from '../h1/plan.js'
 import type { ResponseEvents } from '../h1/response-parser.js'
 import { LAST_CHUNK } from '../h1/serialize.js'
+import type { RouteOptions } from '../options.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
 import type { GatewayContext } from './context.js'
-import { decideRoute, type RouteDecision, responseEdit, upstreamHead } from './rewriting.js'
+import { type RouteDecision, responseEdit, routeFor, upstreamHead } from './rewriting.js'
 import type { Target } from './targets.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
 import { writeChunk } from './write-batch.js'
@@ -53,8 +54,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   private target: Target | null = null
   /** Targets that failed this request (next-upstream), allocated on the first failure only. */
   private tried: Target[] | null = null
-  /** How the request is routed and reshaped; undefined until start() asked the route hook. */
-  private decision: RouteDecision | null | undefined
+  /** How the request is routed and reshaped (start()); null: as it came, to any target. */
+  private decision: RouteDecision | null = null
   /** The targets the route allows for this request (null: all). */
   private allowed: Target[] | null = null
   /** An onResponse hook or response rewrite failed on the head: answered once the parser returns. */
@@ -81,30 +82,19 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   /** performance.now() at the start, for strictgate:exchange (a number: no BigInt per request). */
   private readonly started = performance.now()
 
-  /** `decision`: how to route it, already decided (proxy() options); undefined: ask `route`. */
-  constructor(
-    client: ExchangeClient,
-    ctx: GatewayContext,
-    request: RequestHead,
-    decision: RouteDecision | null | undefined = undefined,
-  ) {
+  constructor(client: ExchangeClient, ctx: GatewayContext, request: RequestHead) {
     this.client = client
     this.ctx = ctx
     this.request = request
     this.requestChunked = request.framing.kind === 'chunked'
-    this.decision = decision
   }
 
-  start(): void {
-    const { options, targets } = this.ctx
-    if (this.decision === undefined) {
-      try {
-        const result = options.route === null ? undefined : options.route(this.request)
-        this.decision = decideRoute(result, this.request, targets, options, this.ctx.reserved.request, 'route')
-      } catch (err) {
-        this.fail('GATEWAY_INTERNAL_ERROR', `route hook: ${(err as Error).message}`)
-        return
-      }
+  start(options?: RouteOptions): void {
+    try {
+      this.decision = routeFor(this.ctx, this.request, options)
+    } catch (err) {
+      this.fail('GATEWAY_INTERNAL_ERROR', (err as Error).message)
+      return
     }
     this.allowed = this.decision?.targets ?? null
     const target = this.ctx.targets.pick(null, this.allowed)
@@ -213,7 +203,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
     const arena = this.ctx.arena
-    socket.write(upstreamHead(this.ctx, this.request, this.decision ?? null, this.target as Target, this.client))
+    socket.write(upstreamHead(this.ctx, this.request, this.decision, this.target as Target, this.client))
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
     if (cork) socket.uncork()
@@ -375,7 +365,11 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     }
     const plan = planResponse(this.request, head, this.requestDone, this.client.persistent)
     this.plan = plan
-    this.client.sendHead(head, plan, edit)
+    const refused = this.client.sendHead(head, plan, edit)
+    if (refused !== null) {
+      this.fail('UPSTREAM_INVALID_HEADER', refused)
+      return
+    }
     if (plan.framing === OutFraming.Tunnel) {
       // No more events: the parser leaves what follows the 101 to the tunnel.
       this.state = ExchangeState.Done
@@ -460,8 +454,9 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
         break
       default:
         // Abandoned: the client connection answers its malformed request itself.
-        break
+        return
     }
+    this.client.exchangeEnded(err === null ? this.status : err.status, err ?? undefined)
   }
 
   private report(err: GatewayError): void {

@@ -11,7 +11,7 @@ import { requestFields } from '../h1/plan.js'
 import { normalOrigin, rewriteLocation, rewriteSetCookie } from '../h1/rewrite.js'
 import { type RequestRewrite, serializeRequestHead } from '../h1/serialize.js'
 import { isHost, isOriginForm } from '../h1/uri.js'
-import type { ResolvedOptions } from '../options.js'
+import type { ResolvedOptions, RouteOptions } from '../options.js'
 import type { ExchangeClient } from './client.js'
 import type { GatewayContext } from './context.js'
 import type { Target, Targets } from './targets.js'
@@ -29,7 +29,7 @@ export interface RouteDecision {
   readonly edit: HeadEdit | null
 }
 
-const ROUTE_KEYS = new Set(['target', 'path', 'host', 'headers'])
+const ROUTE_KEYS = ['target', 'path', 'host', 'headers']
 
 /** What edits of each direction may not touch: the fields the gateway writes itself. */
 export function reservedFields(options: ResolvedOptions): { request: Reserved; response: Reserved } {
@@ -48,29 +48,23 @@ export function reservedFields(options: ResolvedOptions): { request: Reserved; r
 }
 
 /**
- * Validate what route() returned, or proxy()'s options (`what` names which, for the message):
- * a target URL, a list of them, `{ target, path, host, headers }` (and `extra` keys the caller
- * handles itself), or undefined. Null when nothing changes for this request.
+ * Check route options as an object (`{ target, path, host, headers }`, and `extra` keys the
+ * caller handles itself) and compile them; `method` null: no request yet (a static option), so
+ * `*` may stand as a path. Throws a TypeError naming the option: `source "key" ...`.
  */
-export function decideRoute(
-  result: unknown,
-  request: RequestHead,
+function routeOptions(
+  r: Record<string, unknown>,
+  method: string | null,
   targets: Targets,
   options: ResolvedOptions,
   reserved: Reserved,
-  what: string,
-  extra: readonly string[] = [],
-): RouteDecision | null {
-  if (result === undefined || result === null) {
-    return options.changeOrigin ? { targets: null, path: null, host: null, hostFromTarget: true, edit: null } : null
-  }
-  if (typeof result === 'string' || Array.isArray(result)) {
-    return { targets: targets.routed(result), path: null, host: null, hostFromTarget: options.changeOrigin, edit: null }
-  }
-  if (typeof result !== 'object') throw new TypeError(`${what} must be a target URL, a list of them, or an object`)
-  const r = result as Record<string, unknown>
+  source: string,
+  extra: readonly string[],
+): RouteDecision {
   for (const key of Object.keys(r)) {
-    if (!ROUTE_KEYS.has(key) && !extra.includes(key)) throw new TypeError(`${what}: ${key} is not a route option`)
+    if (!ROUTE_KEYS.includes(key) && !extra.includes(key)) {
+      throw new TypeError(`${source} "${key}" is not a known option (known: ${ROUTE_KEYS.join(', ')})`)
+    }
   }
   let path: string | null = null
   if (r.path !== undefined) {
@@ -78,27 +72,91 @@ export function decideRoute(
     const valid =
       typeof p === 'string' &&
       p.length <= options.limits.maxUrlBytes &&
-      (isOriginForm(p) || (p === '*' && request.method === 'OPTIONS'))
-    if (!valid) throw new TypeError(`${what}: path must be an origin-form request-target (or "*" for OPTIONS)`)
+      (isOriginForm(p) || (p === '*' && (method === null || method === 'OPTIONS')))
+    if (!valid) throw new TypeError(`${source} "path" must be an origin-form request-target (or "*" for OPTIONS)`)
     path = p as string
   }
   let host: string | null = null
   let hostFromTarget = options.changeOrigin
   if (r.host === 'target') hostFromTarget = true
   else if (r.host !== undefined) {
-    if (typeof r.host !== 'string' || r.host === '' || !isHost(r.host)) {
-      throw new TypeError(`${what}: host must be a valid Host (uri-host [ ":" port ]) or 'target'`)
+    if (typeof r.host !== 'string' || r.host === '' || !isHost(r.host) || r.host.startsWith(':')) {
+      throw new TypeError(`${source} "host" must be a Host (uri-host [ ":" port ]) or 'target'`)
     }
     host = r.host
     hostFromTarget = false
   }
   return {
-    targets: r.target === undefined ? null : targets.routed(r.target),
+    targets: r.target === undefined ? null : targets.routed(r.target, `${source} "target"`),
     path,
     host,
     hostFromTarget,
-    edit: r.headers === undefined ? null : compileEdits(r.headers, `${what} headers`, reserved),
+    edit: r.headers === undefined ? null : compileEdits(r.headers, `${source} "headers"`, reserved),
   }
+}
+
+/**
+ * Validate what a route hook returned, or proxy()'s options (`source` names which, for the
+ * message): a target URL, a list of them, `{ target, path, host, headers }`, or undefined. Null
+ * when nothing changes for this request.
+ */
+export function decideRoute(
+  result: unknown,
+  request: RequestHead,
+  targets: Targets,
+  options: ResolvedOptions,
+  reserved: Reserved,
+  source: string,
+): RouteDecision | null {
+  if (result === undefined || result === null) {
+    return options.changeOrigin ? { targets: null, path: null, host: null, hostFromTarget: true, edit: null } : null
+  }
+  if (typeof result === 'string' || Array.isArray(result)) {
+    const routed = targets.routed(result, source)
+    return { targets: routed, path: null, host: null, hostFromTarget: options.changeOrigin, edit: null }
+  }
+  if (typeof result !== 'object') throw new TypeError(`${source} must be a target URL, a list of them, or an object`)
+  return routeOptions(result as Record<string, unknown>, request.method, targets, options, reserved, source, [])
+}
+
+/**
+ * Check route options given ahead of any request (handler()'s static options): the same rules,
+ * `*` allowed as a path. Throws a TypeError naming the option.
+ */
+export function checkRouteOptions(
+  route: Record<string, unknown>,
+  ctx: GatewayContext,
+  source: string,
+  extra: readonly string[] = [],
+): void {
+  routeOptions(route, null, ctx.targets, ctx.options, ctx.reserved.request, source, extra)
+}
+
+/**
+ * How a request goes: proxy()'s options when given, else (or for the targets, when they name
+ * none) the route hook's result. Throws a TypeError saying what is wrong.
+ */
+export function routeFor(
+  ctx: GatewayContext,
+  request: RequestHead,
+  given: RouteOptions | undefined,
+): RouteDecision | null {
+  const { options, targets } = ctx
+  const reserved = ctx.reserved.request
+  const decision = given === undefined ? null : decideRoute(given, request, targets, options, reserved, 'proxy option')
+  const hook = options.route
+  if (hook === null)
+    return given === undefined ? decideRoute(undefined, request, targets, options, reserved, '') : decision
+  if (given !== undefined && given.target !== undefined) return decision
+  let result: unknown
+  try {
+    result = hook(request)
+  } catch (err) {
+    throw new TypeError(`route hook threw: ${(err as Error)?.message ?? String(err)}`)
+  }
+  const routed = decideRoute(result, request, targets, options, reserved, 'route hook result')
+  if (decision === null) return routed
+  return { ...decision, targets: routed?.targets ?? null }
 }
 
 /**

@@ -160,16 +160,19 @@ export class Targets {
     }
   }
 
-  /** What a `route` hook returned, as targets: null for all; throws on anything invalid. */
-  routed(result: unknown): Target[] | null {
+  /**
+   * Target URLs chosen per request (a route hook's result, proxy()'s `target`), as targets: null
+   * for all (undefined); throws a TypeError naming `source` on anything else.
+   */
+  routed(result: unknown, source = 'route'): Target[] | null {
     if (result === undefined) return null
     const urls = typeof result === 'string' ? [result] : result
     if (!Array.isArray(urls) || urls.length === 0)
-      throw new TypeError('route must return a target URL, a list of them, or undefined')
+      throw new TypeError(`${source} must be a target URL, a list of them, or undefined`)
     return urls.map((url) => {
       const target = typeof url === 'string' ? this.byUrl.get(url) : undefined
       if (target === undefined)
-        throw new TypeError(`route returned ${JSON.stringify(url)}, which is not a configured upstream`)
+        throw new TypeError(`${source} names ${JSON.stringify(url)}, which is not a configured upstream`)
       return target
     })
   }

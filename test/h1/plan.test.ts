@@ -34,6 +34,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 5\r\n',
+      contentLength: '5',
       clientKeepAlive: true,
       upstreamKeepAlive: true,
     },
@@ -45,6 +46,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 5\r\nConnection: close\r\n',
+      contentLength: '5',
       clientKeepAlive: false,
       upstreamKeepAlive: true,
     },
@@ -56,6 +58,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 5\r\nConnection: close\r\n',
+      contentLength: '5',
       clientKeepAlive: false,
       upstreamKeepAlive: true,
     },
@@ -67,6 +70,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 5\r\nConnection: keep-alive\r\n',
+      contentLength: '5',
       clientKeepAlive: true,
       upstreamKeepAlive: true,
     },
@@ -78,6 +82,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Close,
       fields: 'Connection: close\r\n',
+      contentLength: null,
       clientKeepAlive: false,
       upstreamKeepAlive: true,
     },
@@ -89,6 +94,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Chunked,
       fields: 'Transfer-Encoding: chunked\r\n',
+      contentLength: null,
       clientKeepAlive: true,
       upstreamKeepAlive: true,
     },
@@ -100,6 +106,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Chunked,
       fields: 'Transfer-Encoding: chunked\r\n',
+      contentLength: null,
       clientKeepAlive: true,
       upstreamKeepAlive: false,
     },
@@ -111,6 +118,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.None,
       fields: 'Content-Length: 10\r\n',
+      contentLength: '10',
       clientKeepAlive: true,
       upstreamKeepAlive: true,
     },
@@ -122,6 +130,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.None,
       fields: 'Content-Length: 10\r\n',
+      contentLength: '10',
       clientKeepAlive: true,
       upstreamKeepAlive: true,
     },
@@ -130,7 +139,7 @@ const ROWS: Row[] = [
     name: '§6.3(1): 204 has no body and no Content-Length',
     request: GET11,
     response: 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n',
-    plan: { framing: OutFraming.None, fields: '', clientKeepAlive: true, upstreamKeepAlive: true },
+    plan: { framing: OutFraming.None, fields: '', contentLength: null, clientKeepAlive: true, upstreamKeepAlive: true },
   },
   {
     name: 'an early response to a request still streaming closes the client connection',
@@ -140,6 +149,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 0\r\nConnection: close\r\n',
+      contentLength: '0',
       clientKeepAlive: false,
       upstreamKeepAlive: true,
     },
@@ -152,6 +162,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 0\r\nConnection: close\r\n',
+      contentLength: '0',
       clientKeepAlive: false,
       upstreamKeepAlive: true,
     },
@@ -163,6 +174,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 0\r\n',
+      contentLength: '0',
       clientKeepAlive: true,
       upstreamKeepAlive: false,
     },
@@ -174,6 +186,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Length,
       fields: 'Content-Length: 0\r\n',
+      contentLength: '0',
       clientKeepAlive: true,
       upstreamKeepAlive: false,
     },
@@ -185,6 +198,7 @@ const ROWS: Row[] = [
     plan: {
       framing: OutFraming.Tunnel,
       fields: 'Connection: upgrade\r\n',
+      contentLength: null,
       clientKeepAlive: false,
       upstreamKeepAlive: false,
     },

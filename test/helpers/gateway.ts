@@ -32,7 +32,7 @@ export interface TestGateway {
 }
 
 /** Bounded defaults so a failing test ends quickly; a test overrides what it exercises. */
-const TEST_TIMEOUTS = { shutdown: 3_000, connect: 3_000, response: 8_000, idle: 8_000, request: 8_000 }
+export const TEST_TIMEOUTS = { shutdown: 3_000, connect: 3_000, response: 8_000, idle: 8_000, request: 8_000 }
 
 export async function startGateway(
   t: Test,

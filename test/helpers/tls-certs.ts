@@ -87,3 +87,46 @@ export function privateCa(): PrivateCa {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** A self-signed certificate for CN and subjectAltName IP 127.0.0.1 (a TLS front server, an HTTP/2 one). */
+export interface Credentials {
+  key: string
+  cert: string
+}
+
+let made: Credentials | null = null
+
+/** Key and certificate for 127.0.0.1 (one per test process). */
+export function selfSigned(): Credentials {
+  if (made !== null) return made
+  const dir = mkdtempSync(join(tmpdir(), 'strictgate-cert-'))
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    )
+    made = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
+    return made
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -99,7 +99,7 @@ for (const [what, result] of BAD_ROUTES) {
     const { response } = await g.request(GET)
     assertErrorResponse(t, response, 502, 'GATEWAY_INTERNAL_ERROR', 'proxy_internal_error')
     const err = await g.error('GATEWAY_INTERNAL_ERROR')
-    t.match(err.message, /^route hook: /, `the reason: ${err.message}`)
+    t.match(err.message, /^route hook/, `the reason: ${err.message}`)
     t.equal(up.connections, 0, 'the upstream saw nothing')
   })
 }

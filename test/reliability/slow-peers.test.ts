@@ -4,29 +4,15 @@
 // grow with the body. Once the client reads at full speed, the whole body arrives intact.
 
 import net from 'node:net'
-import v8 from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { startGateway } from '../helpers/gateway.js'
+import { held } from '../helpers/memory.js'
 import { leakCheck } from '../helpers/resources.js'
 import { read, ScriptedUpstream, write } from '../helpers/scripted-upstream.js'
 
 const BODY = 10 * 1024 * 1024
 const HEAD = `HTTP/1.1 200 OK\r\nContent-Length: ${BODY}\r\n\r\n`
 const MiB = 1024 * 1024
-
-// A full GC, so that what is measured is memory held, not garbage not yet collected.
-v8.setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-/** Memory held by this process (gateway, upstream and client together) after a full GC. */
-async function held(): Promise<number> {
-  // Twice, a turn apart: Buffer backing stores are released after the GC that finds them dead.
-  gc()
-  await new Promise((resolve) => setImmediate(resolve))
-  gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.arrayBuffers
-}
 
 t.test('a client reading 1 byte per 10 ms while the upstream sends 10 MiB: memory stays bounded', async (t) => {
   const body = Buffer.alloc(BODY, 0x62)

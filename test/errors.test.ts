@@ -44,6 +44,7 @@ const TABLE: [code: string, status: number, proxyStatus: string, source: string]
   ['GATEWAY_CONNECTION_LIMIT', 503, 'connection_limit_reached', 'gateway'],
   ['GATEWAY_SOCKET_ERROR', 502, 'proxy_internal_error', 'gateway'],
   ['GATEWAY_INTERNAL_ERROR', 502, 'proxy_internal_error', 'gateway'],
+  ['GATEWAY_BODY_CONSUMED', 500, 'proxy_internal_error', 'gateway'],
 ]
 
 t.test('the error-code table: every code, its status, Proxy-Status error type and source', async (t) => {

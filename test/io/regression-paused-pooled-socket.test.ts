@@ -5,7 +5,9 @@
 // Backpressure is made, and checked: the client reads nothing until the gateway's write to it
 // returned false and the gateway paused its upstream socket. Loopback buffers take about 4 MiB
 // from a sender whose peer does not read (the peer's receive buffer plus an autotuned send
-// buffer), so the bodies are larger. The pause outlived the exchange when the write of the
+// buffer), so the bodies are larger; each round has a client connection of its own, since a
+// receive buffer that has been read from grows (Linux autotunes it up to tcp_rmem's maximum,
+// 32 MiB here) and then takes a whole body without pushing back. The pause outlived the exchange when the write of the
 // body's last bytes returned false, which depends on where the body ends relative to the refills
 // of the pipe once the client reads again: so several rounds, ending at different offsets, share
 // one pooled connection, and a connection left paused fails the round after it. (Checked: with
@@ -34,8 +36,8 @@ t.test('a pooled connection is read again after bodies relayed under backpressur
     script: [...SIZES.flatMap((size) => [read(), write(response(size))]), read(), write(SMALL)],
   })
   const g = await startGateway(t, up.url, { timeouts: { response: 2_000 } })
-  const client = await g.connect()
   for (const size of SIZES) {
+    const client = await g.connect()
     const start = client.length
     client.socket.pause()
     client.write(GET)
@@ -52,7 +54,9 @@ t.test('a pooled connection is read again after bodies relayed under backpressur
     t.ok(message.status === 200 && message.complete, `${size} bytes: complete`)
     t.equal(sha256(message.body), sha256(BODY.subarray(0, size)), `${size} bytes: byte for byte`)
     await eventually(() => g.gateway.stats().upstream.idle === 1, 'the upstream connection to go back to the pool')
+    client.destroy()
   }
+  const client = await g.connect()
   client.write(GET)
   const small = await client.response()
   t.equal(small.body.toString(), 'hello', 'the next request on the pooled connection is answered')

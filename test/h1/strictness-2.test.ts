@@ -343,3 +343,60 @@ t.test('F3: Transfer-Encoding other than exactly "chunked" → UPSTREAM_UNSUPPOR
     )
   })
 })
+
+t.test('kept as they are (issue 14, RULES.md Decisions): deliberate refusals of RFC leniencies', async (t) => {
+  // RFC 9110 §5.6.1 lets a recipient ignore empty list members; strictgate refuses them in
+  // Transfer-Encoding like any value that is not exactly "chunked".
+  for (const te of [', chunked', 'chunked, ', ',chunked,']) {
+    t.test(`request Transfer-Encoding ${JSON.stringify(te)} → 501`, async (t) =>
+      rejectsRequest(t, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: ${te}\r\n\r\n0\r\n\r\n`, {
+        code: 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING',
+        phase: 'head',
+      }),
+    )
+  }
+  // RFC 9110 §8.6 lets a recipient accept repeated identical Content-Length values; strictgate
+  // rejects them (blamed at the second value, as request-rules.test.ts has it).
+  rejectsRequest(t, `POST / HTTP/1.1\r\n${HOST}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, {
+    code: 'CLIENT_INVALID_FRAMING',
+    offset: 61,
+    phase: 'head',
+  })
+  rejectsResponse(t, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello', {
+    code: 'UPSTREAM_INVALID_CONTENT_LENGTH',
+    phase: 'head',
+  })
+})
+
+t.test('the trailer section counts against the head limits (RULES.md B2)', async (t) => {
+  const limits = { maxHeaderBytes: 64, maxHeaderCount: 3, maxUrlBytes: 8_192, maxInterimResponses: 8 }
+  const big = `0\r\nX-T: ${'t'.repeat(80)}\r\n\r\n`
+  const many = '0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n'
+  for (const [name, trailer] of [
+    ['bytes', big],
+    ['field lines', many],
+  ]) {
+    t.test(`response: more trailer ${name} than the head may have → UPSTREAM_INVALID_CHUNK`, async (t) => {
+      const raw = `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n${trailer}`
+      const o = checkResponse(t, raw, { limits })
+      assertFailure(t, o, { code: 'UPSTREAM_INVALID_CHUNK', phase: 'body', body: 'ok' })
+      const v = recognizeResponse(raw, { method: 'GET', limits })
+      t.equal(v.ok ? null : v.code, 'UPSTREAM_INVALID_CHUNK', 'the reference agrees')
+    })
+    // RULES.md's client table: "chunk rules as B1 ... and B2 (trailer section within the head
+    // limits)" carry CLIENT_INVALID_FRAMING (400), not the head's CLIENT_HEADERS_TOO_LARGE.
+    t.test(`request: more trailer ${name} than the head may have → CLIENT_INVALID_FRAMING`, async (t) => {
+      const raw = `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n${trailer}`
+      const o = checkRequests(t, raw, { limits })
+      assertFailure(t, o, { code: 'CLIENT_INVALID_FRAMING', phase: 'body', body: 'ok' })
+      t.equal(recognizeRequests(raw, { limits }).rejected?.code, 'CLIENT_INVALID_FRAMING', 'the reference agrees')
+    })
+  }
+})
+
+t.test('RULES.md Decisions: a 1xx from an HTTP/1.0 upstream is accepted; request trailers are validated', async (t) => {
+  const o = checkResponse(t, 'HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok')
+  t.same([o.failure, headsOf(o).map((h) => h.status), bodyOf(o)], [null, [100, 200], 'ok'])
+  rejectsRequest(t, `${POST_CHUNKED}0\r\nContent-Length: 5\r\n\r\n`, { code: 'CLIENT_INVALID_FRAMING', phase: 'body' })
+  rejectsRequest(t, `${POST_CHUNKED}0\r\nX: a\x00b\r\n\r\n`, { code: 'CLIENT_INVALID_FRAMING', phase: 'body' })
+})

@@ -87,6 +87,12 @@ const authority = fc.tuple(uriHost, fc.option(port)).map(([h, p]) => (p === null
 /** Host = uri-host [ ":" port ], or empty (RULES.md: an empty Host is valid). */
 export const hostValue = fc.oneof({ weight: 9, arbitrary: authority }, { weight: 1, arbitrary: fc.constant('') })
 
+const insertAt = <T>(list: readonly T[], at: number, item: T): T[] => {
+  const out = [...list]
+  out.splice(at % (list.length + 1), 0, item)
+  return out
+}
+
 // ---- fields (RFC 9110 §5) --------------------------------------------------------------------
 
 /** Field names the reference gives meaning to, or forbids in trailers: never generated as plain fields. */
@@ -116,6 +122,21 @@ export interface FieldLine {
 const fieldLine = (name: fc.Arbitrary<string>, value: fc.Arbitrary<string>) =>
   fc.tuple(name, ows, value, ows).map(([n, a, v, b]) => `${n}:${a}${v}${b}`)
 const plainField = fieldLine(plainName, fieldValue)
+/** Fields with a meaning that does not change the message's grammar or framing (llhttp acts on some). */
+const meaningfulField = fc.constantFrom(
+  'Connection: keep-alive',
+  'Connection: close',
+  'Connection: Upgrade, X-Hop',
+  'Upgrade: websocket',
+  'Keep-Alive: timeout=5',
+  'Expect: 100-continue',
+  'TE: trailers',
+  'Trailer: X-T',
+)
+/** Plain fields, sometimes with meaningful ones among them. */
+const someFields = fc
+  .tuple(fc.array(plainField, { maxLength: 4 }), fc.array(fc.tuple(meaningfulField, fc.nat()), { maxLength: 2 }))
+  .map(([plain, extra]) => extra.reduce((out, [line, at]) => insertAt(out, at, line), plain))
 
 // ---- messages as lines, so that mutations can aim at a line ---------------------------------
 
@@ -143,12 +164,6 @@ export function partOffsets(g: Generated): number[] {
     out.push(at)
     at += p.text.length
   }
-  return out
-}
-
-const insertAt = <T>(list: readonly T[], at: number, item: T): T[] => {
-  const out = [...list]
-  out.splice(at % (list.length + 1), 0, item)
   return out
 }
 
@@ -279,7 +294,7 @@ export const validRequest: fc.Arbitrary<GeneratedRequest> = fc
     hostName: caseOf('Host'),
     hostAt: fc.nat(),
     framing: fc.constantFrom<Framing>('none', 'length', 'chunked'),
-    fields: fc.array(plainField, { maxLength: 4 }),
+    fields: someFields,
     framingAt: fc.nat(),
   })
   .chain((g) => {
@@ -347,7 +362,7 @@ export const validResponse: fc.Arbitrary<GeneratedResponse> = fc
     status: fc.integer({ min: 200, max: 599 }).filter((s) => s !== 204 && s !== 304),
     bodiless: fc.constantFrom(204, 304),
     reason,
-    fields: fc.array(plainField, { maxLength: 4 }),
+    fields: someFields.map((f) => f.filter((l) => !/^(upgrade|connection: upgrade)/i.test(l))),
     framingAt: fc.nat(),
     headFraming: fc.constantFrom<Framing>('none', 'length', 'chunked'),
     tunnel: bytes(0, 16),

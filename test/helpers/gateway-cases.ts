@@ -154,3 +154,15 @@ export async function expectAbort(t: Test, c: AbortedResponse): Promise<void> {
   t.same(g.codes(), [c.code], 'exactly one error reported')
   await up.waitFor(() => up.closedConnections === 1, 'the upstream connection to be destroyed')
 }
+
+/** A chunked response whose first chunk ("first") is relayed before the upstream sends `next`. */
+export function expectChunkedAbort(t: Test, next: readonly Step[], code: string, relayable?: string): Promise<void> {
+  return expectAbort(t, {
+    head: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+    body: '5\r\nfirst\r\n',
+    decoded: 'first',
+    relayable,
+    next,
+    code,
+  })
+}

@@ -169,16 +169,31 @@ function checkCodings(f: FramingFields, end: number): void {
   }
 }
 
+/** What a recognizer knows while it reads a message: what a failure has delivered by then. */
+interface ReadState<H> {
+  head: H | null
+  framing: RefFraming | null
+  sink: Sink
+  inBody: boolean
+}
+
+/** The head was accepted: read the body its framing says (RFC 9112 §6.3); returns the trailers. */
+function body<H>(r: Reader, state: ReadState<H>, head: H, framing: RefFraming, limits: RefLimits): Field[] {
+  state.head = head
+  state.framing = framing
+  state.inBody = true
+  if (framing.kind === 'length') lengthBody(r, framing.length, state.sink)
+  else if (framing.kind === 'chunked') return chunkedBody(r, state.sink, limits)
+  else if (framing.kind === 'close') closeDelimitedBody(r, state.sink)
+  return []
+}
+
 function limitsOf(partial: Partial<RefLimits> | undefined): RefLimits {
   return { ...REF_DEFAULT_LIMITS, ...partial }
 }
 
 /** Run `parse`, turning a Reject or the end of the input into a Rejected verdict. */
-function attempt<H, T>(
-  side: Side,
-  state: { head: H | null; framing: RefFraming | null; sink: Sink; inBody: boolean },
-  parse: () => T,
-): T | Rejected<H> {
+function attempt<H, T>(side: Side, state: ReadState<H>, parse: () => T): T | Rejected<H> {
   try {
     return parse()
   } catch (err) {
@@ -214,9 +229,9 @@ export function recognizeRequest(input: string | Buffer, context: RequestContext
   const s = asString(input)
   const limits = limitsOf(context.limits)
   const r = new Reader(s, 0)
-  const state = {
-    head: null as RefRequestHead | null,
-    framing: null as RefFraming | null,
+  const state: ReadState<RefRequestHead> = {
+    head: null,
+    framing: null,
     sink: new Sink(limits.maxRequestBodyBytes),
     inBody: false,
   }
@@ -261,12 +276,7 @@ export function recognizeRequest(input: string | Buffer, context: RequestContext
         : framingFieldsOf.length >= 0
           ? { kind: 'length', length: framingFieldsOf.length }
           : { kind: 'none' }
-    state.head = head
-    state.framing = framing
-    state.inBody = true
-    let trailers: Field[] = []
-    if (framing.kind === 'length') lengthBody(r, framing.length, state.sink)
-    else if (framing.kind === 'chunked') trailers = chunkedBody(r, state.sink, limits)
+    const trailers = body(r, state, head, framing, limits)
     return { ok: true, head, framing, body: state.sink.data, trailers: pairs(trailers), consumed: r.pos }
   })
 }
@@ -304,9 +314,9 @@ export function recognizeResponse(input: string | Buffer, context: ResponseConte
   const offered = (context.upgrade ?? []).map((p) => p.toLowerCase())
   const r = new Reader(s, 0)
   const interims: RefResponseHead[] = []
-  const state = {
-    head: null as RefResponseHead | null,
-    framing: null as RefFraming | null,
+  const state: ReadState<RefResponseHead> = {
+    head: null,
+    framing: null,
     sink: new Sink(Number.POSITIVE_INFINITY),
     inBody: false,
   }
@@ -374,13 +384,7 @@ export function recognizeResponse(input: string | Buffer, context: ResponseConte
           : f.length >= 0
             ? { kind: 'length', length: f.length }
             : { kind: 'close' }
-      state.head = head
-      state.framing = framing
-      state.inBody = true
-      let trailers: Field[] = []
-      if (framing.kind === 'length') lengthBody(r, framing.length, state.sink)
-      else if (framing.kind === 'chunked') trailers = chunkedBody(r, state.sink, limits)
-      else if (framing.kind === 'close') closeDelimitedBody(r, state.sink)
+      const trailers = body(r, state, head, framing, limits)
       return {
         ok: true,
         interims,

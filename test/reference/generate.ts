@@ -22,7 +22,7 @@ const TCHAR = `!#$%&'*+-.^_\`|~${DIGIT}${ALPHA}`
 const UNRESERVED = `${ALPHA}${DIGIT}-._~`
 const SUB_DELIMS = "!$&'()*+,;="
 
-export const token = str(chars(TCHAR), 1, 8)
+const token = str(chars(TCHAR), 1, 8)
 const pctEncoded = fc.tuple(chars(HEX), chars(HEX)).map(([a, b]) => `%${a}${b}`)
 /** pchar (RFC 3986 §3.3) plus RULES.md's `{ } | ^ `` leniency. */
 const pchar = fc.oneof(
@@ -114,10 +114,6 @@ const fieldValue = fc
   .map((parts) => parts.map(([ws, w], i) => (i === 0 ? w : ws + w)).join(''))
 const ows = fc.constantFrom('', '', ' ', ' ', '\t', '  ', ' \t')
 const caseOf = (name: string) => fc.constantFrom(name, name.toLowerCase(), name.toUpperCase())
-
-export interface FieldLine {
-  readonly line: string
-}
 
 const fieldLine = (name: fc.Arbitrary<string>, value: fc.Arbitrary<string>) =>
   fc.tuple(name, ows, value, ows).map(([n, a, v, b]) => `${n}:${a}${v}${b}`)

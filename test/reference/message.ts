@@ -6,7 +6,12 @@
 // Which rule wins when a message breaks several (RULES.md does not say; written down here so
 // verdicts can be compared code for code):
 //   1. the grammar, byte by byte in message order: the first byte that cannot go on decides
-//      (start line, field lines, size and count limits, then the body);
+//      (start line, field lines, size and count limits, then the body). In the request-line a
+//      method is judged once its token and SP are complete: a token unknown to llhttp (or
+//      CONNECT) is 501 whatever follows, a method that is no token or is not followed by one
+//      SP is 400; a version that is a prefix of "HTTP/" DIGIT "." DIGIT but not 1.0/1.1 is 505
+//      from its first differing digit. A field line's grammar (H1–H4) comes before what its
+//      value means: a CTL in a Content-Length value is H2, not F1;
 //   2. once a head is complete, its fields in this order: Content-Length (F1), then for requests
 //      Host (duplicates and grammar, then missing), Transfer-Encoding in HTTP/1.0 (F4), for
 //      responses F4 then F5 (1xx/204 framing); then Content-Length with Transfer-Encoding (F2),

@@ -12,17 +12,19 @@
 // here: RULES.md fixes neither.
 
 import t from 'tap'
-import type { Framing } from '../../src/h1/head.js'
 import {
   bodyOf,
   checkRequests,
   checkResponse,
   completions,
+  type HeadEvent,
   headsOf,
   type Outcome,
   type ResponseOptions,
 } from '../helpers/split.js'
 import { recognizeRequests, recognizeResponse } from '../reference/message.js'
+
+type Framing = HeadEvent['framing']
 
 type Asserts = Pick<typeof t, 'same' | 'equal' | 'ok'>
 

@@ -3,8 +3,9 @@
 // Alternation and repetition then backtrack exactly as the ABNF reads, with no cleverness: slow
 // and obvious on purpose. Strings are latin1 (one character per byte).
 //
-// This file and the rest of test/reference/ share no code with src/: they import nothing but
-// each other and node builtins.
+// This file and the recognizer (abnf, uri, rules, head, body, message) share no code with src/:
+// they import nothing but each other. The comparison with strictgate (compare.ts) and the tests
+// reach the parsers through test/helpers/split.ts only.
 
 /** A grammar rule: the end indexes of every match of the rule that starts at `i`, ascending. */
 export type Rule = (s: string, i: number) => number[]

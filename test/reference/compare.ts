@@ -105,7 +105,7 @@ function parserLimits(limits: Partial<RefLimits> | undefined): RequestOptions['l
     maxHeaderCount: limits.maxHeaderCount ?? 100,
     maxUrlBytes: limits.maxUrlBytes ?? 8_192,
     maxInterimResponses: limits.maxInterimResponses ?? 8,
-    maxRequestBodyBytes: limits.maxRequestBodyBytes,
+    maxRequestBodyBytes: limits.maxRequestBodyBytes ?? Number.MAX_SAFE_INTEGER,
   }
 }
 

@@ -6,7 +6,7 @@
 import type { ParseFailure } from '../errors.js'
 import { ChunkedCopy } from './chunked-copy.js'
 import { type CodeTable, Violation } from './codes.js'
-import { owsEnd, owsStart } from './grammar.js'
+import { FieldSpans } from './field-spans.js'
 import type { Framing, Head, Trailer } from './head.js'
 import type { Limits } from './limits.js'
 import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, violationFor } from './llhttp.js'
@@ -36,7 +36,6 @@ export interface BodyEvents {
   onComplete(): void
 }
 
-const NO_SPAN = -1
 const HTAB = 0x09
 const SP = 0x20
 const EMPTY = Buffer.alloc(0)
@@ -61,15 +60,9 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private readonly ll: Llhttp
   protected events: BodyEvents
 
-  // The head being read. Both arrays are reused from head to head, so parsing a head allocates
-  // no arrays but the copy of `fields` the head gets. (`fieldsEnd` rather than `length = 0`:
-  // emptying an array drops its backing store, which the next head would grow again.)
+  // The head being read: the copies of its earlier pieces (reused from head to head), its fields.
   private readonly headPieces: Buffer[] = []
-  private readonly fields: number[] = []
-  private fieldsEnd = 0
-  /** Added to a span's index in the chunk to get its offset in the head. */
-  private spanBase = 0
-  private lastSpan: Span | typeof NO_SPAN = NO_SPAN
+  private readonly spans = new FieldSpans()
   /** llhttp reached the end of the head in the current execute. */
   private headersComplete = false
   // The body being read.
@@ -81,6 +74,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private bodyBytes = 0
   private trailers: [string, string][] = []
   private trailerBytes = 0
+  /** The kind of the last trailer span: one of the same kind continues it. */
+  private lastTrailerSpan: Span | -1 = -1
   private spanFailure: ParseFailure | null = null
   /** The chunk llhttp is executing over (chunked bodies), for decoding trailer spans. */
   private chunk: Buffer = EMPTY
@@ -178,12 +173,11 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (this.state === MessageState.StartLine && scanner.offset === 0) {
       this.ll.reset()
       if (this.headPieces.length > 0) this.headPieces.length = 0
-      this.fieldsEnd = 0
-      this.lastSpan = NO_SPAN
+      this.spans.reset()
       const whole = this.wholeHead(chunk, pos)
       if (whole >= 0) return this.headParsed(chunk, pos, whole)
     }
-    this.spanBase = scanner.offset - pos
+    this.spans.base = scanner.offset - pos
     const end = scanner.scan(chunk, pos, chunk.length)
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
     if (stop > pos) {
@@ -192,7 +186,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
       if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
       if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
         const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
-        return this.fail(violation, ll.pos + this.spanBase, ll.reason)
+        return this.fail(violation, ll.pos + this.spans.base, ll.reason)
       }
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
@@ -222,20 +216,19 @@ export abstract class MessageParser implements LlhttpCallbacks {
     // (Too large a head fails the size limit: the byte-by-byte way says where.)
     if (crlf < 0 || crlf + 4 - pos > this.limits.maxHeaderBytes) return -1
     const end = crlf + 4
-    this.spanBase = -pos
+    this.spans.base = -pos
     this.headersComplete = false
     const errno = this.executeHead(chunk, pos, end)
     if (
       (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
       this.headersComplete &&
       this.spanFailure === null &&
-      this.scanner.acceptWhole(chunk, pos, end, this.fieldsEnd >> 2)
+      this.scanner.acceptWhole(chunk, pos, end, this.spans.count)
     ) {
       return end
     }
     this.ll.reset()
-    this.fieldsEnd = 0
-    this.lastSpan = NO_SPAN
+    this.spans.reset()
     this.spanFailure = null
     return -1
   }
@@ -269,14 +262,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
       raw = Buffer.concat(pieces)
       pieces.length = 0
     }
-    const scratch = this.fields
-    const n = this.fieldsEnd
-    for (let f = 0; f < n; f += 4) {
-      const vs = owsStart(raw, scratch[f + 2], scratch[f + 3])
-      scratch[f + 2] = vs
-      scratch[f + 3] = owsEnd(raw, vs, scratch[f + 3])
-    }
-    const fields = scratch.slice(0, n)
+    const fields = this.spans.take(raw)
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
     // Per-message body state: a message that failed in its trailers must not leak them (or
@@ -284,8 +270,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.bodyBytes = 0
     if (this.trailers.length > 0) this.trailers = []
     this.trailerBytes = 0
+    this.lastTrailerSpan = -1
     this.state = this.acceptHead(head)
-    this.lastSpan = NO_SPAN
     return end
   }
 
@@ -403,32 +389,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (kind === Span.HeaderField || kind === Span.HeaderValue) {
       if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers)
         return this.onTrailerSpan(kind, start, end)
-      // Four offsets per field (name start, name end, value start, value end); a span that
-      // continues the previous one (the chunk ended inside it) extends it.
-      const fields = this.fields
-      const n = this.fieldsEnd
-      const s = start + this.spanBase
-      const e = end + this.spanBase
-      if (kind === this.lastSpan) {
-        fields[n - (kind === Span.HeaderField ? 3 : 1)] = e
-        if (kind === Span.HeaderField) {
-          fields[n - 2] = e
-          fields[n - 1] = e
-        }
-      } else if (kind === Span.HeaderField) {
-        fields[n] = s
-        fields[n + 1] = e
-        fields[n + 2] = e
-        fields[n + 3] = e
-        this.fieldsEnd = n + 4
-      } else {
-        fields[n - 2] = s
-        fields[n - 1] = e
-      }
-      this.lastSpan = kind
-      return 0
     }
-    this.lastSpan = kind
+    this.spans.add(kind, start, end)
     return 0
   }
 
@@ -438,15 +400,15 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const trailers = this.trailers
     // A field line costs its name, ": ", its value and CRLF, counted once per line however the
     // chunking cut its spans.
-    this.trailerBytes += end - start + (kind === this.lastSpan ? 0 : 2)
-    if (kind === this.lastSpan && trailers.length > 0) {
+    this.trailerBytes += end - start + (kind === this.lastTrailerSpan ? 0 : 2)
+    if (kind === this.lastTrailerSpan && trailers.length > 0) {
       trailers[trailers.length - 1][kind === Span.HeaderField ? 0 : 1] += text
     } else if (kind === Span.HeaderField) {
       trailers.push([text, ''])
     } else if (trailers.length > 0) {
       trailers[trailers.length - 1][1] = text
     }
-    this.lastSpan = kind
+    this.lastTrailerSpan = kind
     // Blame a byte the chunking cannot move: the start of the field one too many (its name's
     // first span starts there), or the byte that crossed the size limit.
     const tooMany = trailers.length > this.limits.maxHeaderCount

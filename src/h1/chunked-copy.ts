@@ -1,4 +1,5 @@
-// Copies a chunked body into llhttp's input, leaving chunk data out.
+// Copies a chunked body into llhttp's input, leaving chunk data out, and holds the chunk framing
+// to the rules llhttp does not know.
 //
 // llhttp reads every byte of the chunked framing (chunk sizes, extensions, CRLFs, trailer
 // section), but chunk data it only counts: in its chunk-data state it advances by
@@ -13,23 +14,36 @@
 //   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 //   last-chunk   = 1*("0") [ chunk-ext ] CRLF
 //
-// It predicts and never validates chunk sizes and line ends: if the bytes before a run of data
-// are not valid framing, llhttp fails on them and never reaches the run; if they are valid, the
-// chunk size read here is the one llhttp read (exact below 2^53; above, both exceed any input,
-// and llhttp's on_body reports the size as too large). What it cannot follow, it copies:
-// copying is always safe.
+// It does not validate line ends: if the bytes before a run of data are not valid framing, llhttp
+// fails on them and never reaches the run; if they are valid, the chunk size read here is the one
+// llhttp read. What it cannot follow, it copies: copying is always safe.
 //
-// Chunk extensions are the exception: it checks them itself (RFC 9112 §7.1.1),
+// What it checks itself, failing at the first byte that breaks the rule (`failAt`; the caller
+// must not run llhttp that far), because llhttp does not (RULES.md B1, B2):
+// - chunk-size ≤ 2^53 − 1 (llhttp takes 64 bits), at the digit that makes it larger, so that a
+//   connection ending right after it is still this failure and not a truncation;
+// - a chunk line (size, extensions, CRLF) of at most 4 KiB, and at most 16 KiB of extensions
+//   (every byte between the size and the CR) in one message: the resource bound of
+//   CVE-2024-22019, which llhttp leaves to its user;
+// - the trailer section within the head limits (RULES.md B2): its bytes as received, final CRLF
+//   included, against maxHeaderBytes, its field lines against maxHeaderCount;
+// - chunk extensions (RFC 9112 §7.1.1):
 //
-//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-//   chunk-ext-val = token / quoted-string
+//     chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//     chunk-ext-val = token / quoted-string
 //
-// because llhttp (undici's wasm, no extension callbacks) accepts `;=x`, `;a=`, `;;` and DEL in a
-// quoted-string, yet rejects the BWS the grammar allows (`5 ;a`, `5; a = b`). A valid extension
-// (never relayed) is handed to llhttp as `;aaa…` of the same length, which llhttp accepts; at the
-// first byte that is not valid, `failAt` is set and the caller must not run llhttp that far.
+//   because llhttp (undici's wasm, no extension callbacks) accepts `;=x`, `;a=`, `;;` and DEL in
+//   a quoted-string, yet rejects the BWS the grammar allows (`5 ;a`, `5; a = b`). A valid
+//   extension (never relayed) is handed to llhttp as `;aaa…` of the same length, which llhttp
+//   accepts.
 
 import { TOKEN } from './grammar.js'
+import type { Limits } from './limits.js'
+
+/** RULES.md B1: the longest chunk line, CRLF included (cf. CVE-2024-22019). */
+export const MAX_CHUNK_LINE_BYTES = 4_096
+/** RULES.md B1: the most chunk-extension bytes one message may carry. */
+export const MAX_CHUNK_EXT_BYTES = 16_384
 
 const LF = 0x0a
 const CR = 0x0d
@@ -65,30 +79,36 @@ const HEX_VALUE = (() => {
 })()
 
 const enum Expect {
+  // The chunk-size line: the states up to SizeLineLF.
   /** chunk-size: hex digits. */
   Size = 0,
   /** After the size or an extension (value): `;`, BWS then `;`, or CRLF. */
   SizeLineEnd = 1,
-  /** chunk-data: `left` bytes not copied. */
-  Data = 2,
-  /** The CRLF after chunk-data. */
-  DataEnd = 3,
-  /** The trailer section, framing not followed, or a failure: everything copied. */
-  CopyAll = 4,
   /** BWS after the size or a value: only `;` may follow. */
-  ExtSemi = 5,
+  ExtSemi = 2,
   /** After `;`: BWS, then the extension's name. */
-  ExtNameStart = 6,
-  ExtName = 7,
+  ExtNameStart = 3,
+  ExtName = 4,
   /** BWS after a name: `=` or `;` must follow. */
-  ExtAfterName = 8,
+  ExtAfterName = 5,
   /** After `=`: BWS, then a token or a quoted-string. */
-  ExtValueStart = 9,
-  ExtToken = 10,
-  ExtQuoted = 11,
-  ExtQuotedPair = 12,
+  ExtValueStart = 6,
+  ExtToken = 7,
+  ExtQuoted = 8,
+  ExtQuotedPair = 9,
   /** The CR ending the chunk-size line was read. */
-  SizeLineLF = 13,
+  SizeLineLF = 10,
+  /** chunk-data: `left` bytes not copied. */
+  Data = 11,
+  /** The CRLF after chunk-data. */
+  DataEnd = 12,
+  // The trailer section: counted, its lines followed (each ends with its LF).
+  TrailerLineStart = 13,
+  TrailerLine = 14,
+  /** The CR of the empty line ending the body was read. */
+  TrailerEndLF = 15,
+  /** After the body, framing not followed, or a failure: everything copied. */
+  CopyAll = 16,
 }
 
 export class ChunkedCopy {
@@ -96,17 +116,33 @@ export class ChunkedCopy {
   /** Size: the chunk size so far; Data: bytes of chunk data left. */
   private left = 0
   private digits = 0
+  /** Bytes of the current chunk-size line so far. */
+  private lineBytes = 0
+  /** Chunk-extension bytes of this message so far. */
+  private extBytes = 0
+  /** Trailer section bytes and field lines so far. */
+  private trailerBytes = 0
+  private trailerLines = 0
+  private readonly limits: Limits
   /**
-   * Index in the last `copy`'s `src` of the first byte that breaks the chunk-ext grammar, or -1:
-   * the chunk framing is invalid there (RFC 9112 §7.1.1), and llhttp must stop before it.
+   * Index in the last `copy`'s `src` of the first byte that breaks a rule checked here, or -1:
+   * the chunk framing is invalid there, and llhttp must stop before it.
    */
   failAt = -1
+  /** Why, when `failAt` is set. */
+  failReason = ''
+
+  constructor(limits: Limits) {
+    this.limits = limits
+  }
 
   /** Start of a chunked body. */
   reset(): void {
     this.expect = Expect.Size
     this.left = 0
     this.digits = 0
+    this.lineBytes = 0
+    this.extBytes = 0
     this.failAt = -1
   }
 
@@ -129,7 +165,7 @@ export class ChunkedCopy {
         i = end
       } else {
         // Framing: a few bytes per chunk, copied as they are followed.
-        const b = this.framing(src[i])
+        const b = this.step(src[i])
         if (b < 0) {
           this.failAt = i
           this.expect = Expect.CopyAll
@@ -141,14 +177,41 @@ export class ChunkedCopy {
     }
   }
 
-  /** Follow framing byte `c`: returns the byte to give llhttp, or -1 if `c` breaks chunk-ext. */
+  /** Count framing byte `c` against the limits, then follow it (`framing`); -1: it fails here. */
+  private step(c: number): number {
+    const expect = this.expect
+    if (expect <= Expect.SizeLineLF) {
+      if (++this.lineBytes > MAX_CHUNK_LINE_BYTES) {
+        return this.fail(`chunk line longer than ${MAX_CHUNK_LINE_BYTES} bytes`)
+      }
+      // Extension bytes: all between the size's digits and the CR (or bare LF) ending the line.
+      const ext = expect !== Expect.SizeLineLF && c !== CR && c !== LF && (expect !== Expect.Size || HEX_VALUE[c] < 0)
+      if (ext && ++this.extBytes > MAX_CHUNK_EXT_BYTES) {
+        return this.fail(`more than ${MAX_CHUNK_EXT_BYTES} bytes of chunk extensions`)
+      }
+    } else if (expect >= Expect.TrailerLineStart && expect <= Expect.TrailerEndLF) {
+      if (++this.trailerBytes > this.limits.maxHeaderBytes) {
+        return this.fail(`trailer section larger than ${this.limits.maxHeaderBytes} bytes`)
+      }
+    }
+    return this.framing(c)
+  }
+
+  private fail(reason: string): number {
+    this.failReason = reason
+    return -1
+  }
+
+  /** Follow framing byte `c`: returns the byte to give llhttp, or -1 if `c` breaks a rule here. */
   private framing(c: number): number {
     switch (this.expect) {
       case Expect.Size: {
         const v = HEX_VALUE[c]
         if (v >= 0) {
+          // Exact below 2^53; a larger true value rounds to at least 2^53, which is caught.
           this.left = this.left * 16 + v
           this.digits++
+          if (this.left > Number.MAX_SAFE_INTEGER) return this.fail('chunk size larger than 2^53-1')
           return c
         }
         if (this.digits === 0) {
@@ -175,14 +238,14 @@ export class ChunkedCopy {
           this.expect = Expect.ExtSemi
           return EXT_FIRST
         }
-        return -1
+        return this.badExt()
       case Expect.ExtSemi:
         if (c === SEMI) this.expect = Expect.ExtNameStart
-        else if (c !== SP && c !== HTAB) return -1
+        else if (c !== SP && c !== HTAB) return this.badExt()
         return EXT_REST
       case Expect.ExtNameStart:
         if (TOKEN[c] === 1) this.expect = Expect.ExtName
-        else if (c !== SP && c !== HTAB) return -1
+        else if (c !== SP && c !== HTAB) return this.badExt()
         return EXT_REST
       case Expect.ExtName:
       case Expect.ExtToken:
@@ -195,29 +258,29 @@ export class ChunkedCopy {
         else if (c === SP || c === HTAB)
           this.expect = this.expect === Expect.ExtName ? Expect.ExtAfterName : Expect.ExtSemi
         else if (c === EQUALS && this.expect === Expect.ExtName) this.expect = Expect.ExtValueStart
-        else return -1
+        else return this.badExt()
         return EXT_REST
       case Expect.ExtAfterName:
         if (c === SEMI) this.expect = Expect.ExtNameStart
         else if (c === EQUALS) this.expect = Expect.ExtValueStart
-        else if (c !== SP && c !== HTAB) return -1
+        else if (c !== SP && c !== HTAB) return this.badExt()
         return EXT_REST
       case Expect.ExtValueStart:
         if (TOKEN[c] === 1) this.expect = Expect.ExtToken
         else if (c === DQUOTE) this.expect = Expect.ExtQuoted
-        else if (c !== SP && c !== HTAB) return -1
+        else if (c !== SP && c !== HTAB) return this.badExt()
         return EXT_REST
       case Expect.ExtQuoted:
         if (c === DQUOTE) this.expect = Expect.SizeLineEnd
         else if (c === BACKSLASH) this.expect = Expect.ExtQuotedPair
-        else if (!qdtext(c)) return -1
+        else if (!qdtext(c)) return this.badExt()
         return EXT_REST
       case Expect.ExtQuotedPair:
-        if (!quotable(c)) return -1
+        if (!quotable(c)) return this.badExt()
         this.expect = Expect.ExtQuoted
         return EXT_REST
       case Expect.SizeLineLF:
-        if (c !== LF) return -1
+        if (c !== LF) return this.fail('bare CR in a chunk line')
         this.sizeLineEnded()
         return c
       case Expect.DataEnd:
@@ -227,13 +290,37 @@ export class ChunkedCopy {
           this.digits = 0
         }
         return c
+      case Expect.TrailerLineStart:
+        if (c === CR) this.expect = Expect.TrailerEndLF
+        else if (c === LF)
+          this.expect = Expect.CopyAll // a bare LF: llhttp fails on it (strict)
+        else if (++this.trailerLines > this.limits.maxHeaderCount) {
+          return this.fail(`more than ${this.limits.maxHeaderCount} trailer fields`)
+        } else this.expect = Expect.TrailerLine
+        return c
+      case Expect.TrailerLine:
+        if (c === LF) this.expect = Expect.TrailerLineStart
+        return c
       default:
+        // TrailerEndLF: the LF ending the body (or a bare CR, which llhttp fails on).
+        this.expect = Expect.CopyAll
         return c
     }
   }
 
+  private badExt(): number {
+    return this.fail('invalid chunk-ext')
+  }
+
   private sizeLineEnded(): void {
+    this.lineBytes = 0
     // Size 0 is the last chunk: what follows is the trailer section, never data.
-    this.expect = this.left === 0 ? Expect.CopyAll : Expect.Data
+    if (this.left === 0) {
+      this.expect = Expect.TrailerLineStart
+      this.trailerBytes = 0
+      this.trailerLines = 0
+    } else {
+      this.expect = Expect.Data
+    }
   }
 }

@@ -11,7 +11,7 @@ import type { Framing, Head, Trailer } from './head.js'
 import type { Limits } from './limits.js'
 import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, violationFor } from './llhttp.js'
 import { FAILED, HeadScanner, NEED_MORE } from './scanner.js'
-import { isForbiddenTrailer } from './trailers.js'
+import { TrailerFields, TrailerPart } from './trailers.js'
 
 /** Where a message parser is: a message moves through these, and every byte fits one (or fails). */
 export const enum MessageState {
@@ -72,22 +72,17 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private bodySpansEnd = 0
   /** Decoded body bytes of the current message delivered so far. */
   private bodyBytes = 0
-  private trailers: [string, string][] = []
-  private trailerBytes = 0
-  /** The kind of the last trailer span: one of the same kind continues it. */
-  private lastTrailerSpan: Span | -1 = -1
-  private spanFailure: ParseFailure | null = null
+  private readonly trailerFields = new TrailerFields()
   /** The chunk llhttp is executing over (chunked bodies), for decoding trailer spans. */
   private chunk: Buffer = EMPTY
-  /** Where in `chunk` this execute began: span index - chunkPos + offset = message offset. */
-  private chunkPos = 0
   private messageDone = false
-  private readonly chunked = new ChunkedCopy()
+  private readonly chunked: ChunkedCopy
 
   constructor(type: ParserType, codes: CodeTable, events: BodyEvents, limits: Limits) {
     this.codes = codes
     this.events = events
     this.limits = limits
+    this.chunked = new ChunkedCopy(limits)
     this.scanner = new HeadScanner(type === ParserType.Response, codes, limits)
     this.ll = new Llhttp(type, this)
   }
@@ -183,7 +178,6 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (stop > pos) {
       const ll = this.ll
       const errno = this.executeHead(chunk, pos, stop)
-      if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
       if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
         const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
         return this.fail(violation, ll.pos + this.spans.base, ll.reason)
@@ -222,14 +216,12 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (
       (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
       this.headersComplete &&
-      this.spanFailure === null &&
       this.scanner.acceptWhole(chunk, pos, end, this.spans.count)
     ) {
       return end
     }
     this.ll.reset()
     this.spans.reset()
-    this.spanFailure = null
     return -1
   }
 
@@ -265,12 +257,10 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const fields = this.spans.take(raw)
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
-    // Per-message body state: a message that failed in its trailers must not leak them (or
-    // their size) into the next message on the connection.
+    // Per-message body state: a message that failed in its trailers must not leak them into the
+    // next message on the connection.
     this.bodyBytes = 0
-    if (this.trailers.length > 0) this.trailers = []
-    this.trailerBytes = 0
-    this.lastTrailerSpan = -1
+    this.trailerFields.clear()
     this.state = this.acceptHead(head)
     return end
   }
@@ -279,14 +269,13 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.bodySpansEnd = 0
     this.messageDone = false
     this.chunk = chunk
-    this.chunkPos = pos
     // llhttp gets the framing but not the chunk data, which it only counts (chunked-copy.ts).
     const ll = this.ll
     const input = ll.input(chunk.length - pos)
     this.chunked.copy(chunk, pos, chunk.length, ll.memory, input)
-    // A malformed chunk-ext (RFC 9112 §7.1.1), which llhttp may accept: stop llhttp before it.
-    const badExt = this.chunked.failAt
-    const errno = ll.run(pos, badExt >= 0 ? badExt : chunk.length)
+    // A byte breaking a rule llhttp does not check (chunked-copy.ts): stop llhttp before it.
+    const badAt = this.chunked.failAt
+    const errno = ll.run(pos, badAt >= 0 ? badAt : chunk.length)
     this.chunk = EMPTY
     const spans = this.bodySpans
     for (let i = 0; i < this.bodySpansEnd; i += 2) {
@@ -301,44 +290,26 @@ export abstract class MessageParser implements LlhttpCallbacks {
       this.bodyBytes += spans[i + 1] - spans[i]
       this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
     }
-    if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
     if (errno === Errno.PAUSED && this.messageDone) {
       this.offset += ll.pos - pos
-      const failure = this.checkTrailers()
-      if (failure !== null) return this.failWith(failure)
-      if (this.trailers.length > 0) {
-        const trailers = this.trailers
-        this.trailers = []
-        this.events.onTrailers(trailers)
+      // B2: no framing, routing or other field RFC 9110 §6.5.1 keeps out of a trailer section.
+      const forbidden = this.trailerFields.forbidden()
+      if (forbidden !== null) {
+        return this.fail(Violation.Chunk, this.offset, `${forbidden} is not allowed in a trailer section`)
       }
+      const trailers = this.trailerFields.take()
+      if (trailers.length > 0) this.events.onTrailers(trailers)
       this.state = this.messageEnded()
       return ll.pos
     }
-    if (errno === Errno.OK && badExt >= 0) {
-      return this.fail(Violation.Chunk, this.offset + badExt - pos, 'invalid chunk-ext')
+    if (errno === Errno.OK && badAt >= 0) {
+      return this.fail(Violation.Chunk, this.offset + badAt - pos, this.chunked.failReason)
     }
     if (errno === Errno.OK) {
       this.offset += chunk.length - pos
       return chunk.length
     }
     return this.fail(violationFor(errno, Phase.Body), this.offset + ll.pos - pos, ll.reason)
-  }
-
-  private checkTrailers(): ParseFailure | null {
-    const code = this.codes[Violation.Chunk]
-    for (const t of this.trailers) {
-      t[1] = t[1].replace(/^[ \t]+|[ \t]+$/g, '')
-      if (isForbiddenTrailer(t[0].toLowerCase())) {
-        return { code, offset: this.offset, reason: `${t[0]} is not allowed in a trailer section` }
-      }
-    }
-    return null
-  }
-
-  private takeSpanFailure(): ParseFailure {
-    const f = this.spanFailure as ParseFailure
-    this.spanFailure = null
-    return f
   }
 
   /** End of input (FIN). A close-delimited body ends here; anything else unfinished is a failure. */
@@ -370,16 +341,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
 
   onSpan(kind: Span, start: number, end: number): number {
     if (kind === Span.Body) {
-      // Checked before the span is recorded: no byte of an oversized chunk is delivered, whatever
-      // the chunking (the first span of a chunk always starts at its first data byte).
-      if (this.ll.chunkRemaining() + (end - start) > Number.MAX_SAFE_INTEGER) {
-        this.spanFailure = {
-          code: this.codes[Violation.Chunk],
-          offset: this.offset + start - this.chunkPos,
-          reason: 'chunk size larger than 2^53-1',
-        }
-        return -1
-      }
+      // (A chunk size over 2^53 - 1 never gets here: chunked-copy.ts stops llhttp at its digits.)
       const n = this.bodySpansEnd
       this.bodySpans[n] = start
       this.bodySpans[n + 1] = end
@@ -387,40 +349,14 @@ export abstract class MessageParser implements LlhttpCallbacks {
       return 0
     }
     if (kind === Span.HeaderField || kind === Span.HeaderValue) {
-      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers)
-        return this.onTrailerSpan(kind, start, end)
+      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers) {
+        this.state = MessageState.Trailers
+        const part = kind === Span.HeaderField ? TrailerPart.Name : TrailerPart.Value
+        this.trailerFields.add(part, this.chunk.toString('latin1', start, end))
+        return 0
+      }
     }
     this.spans.add(kind, start, end)
-    return 0
-  }
-
-  private onTrailerSpan(kind: Span, start: number, end: number): number {
-    this.state = MessageState.Trailers
-    const text = this.chunk.toString('latin1', start, end)
-    const trailers = this.trailers
-    // A field line costs its name, ": ", its value and CRLF, counted once per line however the
-    // chunking cut its spans.
-    this.trailerBytes += end - start + (kind === this.lastTrailerSpan ? 0 : 2)
-    if (kind === this.lastTrailerSpan && trailers.length > 0) {
-      trailers[trailers.length - 1][kind === Span.HeaderField ? 0 : 1] += text
-    } else if (kind === Span.HeaderField) {
-      trailers.push([text, ''])
-    } else if (trailers.length > 0) {
-      trailers[trailers.length - 1][1] = text
-    }
-    this.lastTrailerSpan = kind
-    // Blame a byte the chunking cannot move: the start of the field one too many (its name's
-    // first span starts there), or the byte that crossed the size limit.
-    const tooMany = trailers.length > this.limits.maxHeaderCount
-    const over = this.trailerBytes - this.limits.maxHeaderBytes
-    if (tooMany || over > 0) {
-      this.spanFailure = {
-        code: this.codes[Violation.TrailersTooLarge],
-        offset: this.offset - this.chunkPos + (tooMany ? start : end - over),
-        reason: 'trailer section too large',
-      }
-      return -1
-    }
     return 0
   }
 

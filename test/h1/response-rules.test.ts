@@ -452,11 +452,11 @@ t.test('B1: invalid chunk line or chunk framing → UPSTREAM_INVALID_CHUNK', asy
   rejectsBody(t, `${CHUNKED}5;a b\r\nhello\r\n0\r\n\r\n`, code, 51, '')
   rejectsBody(t, `${CHUNKED}5;a=\x01\r\nhello\r\n0\r\n\r\n`, code, 51, '')
   rejectsBody(t, `${CHUNKED}5;a="\x01"\r\nhello\r\n0\r\n\r\n`, code, 52, '')
-  // A chunk size above 2^53 - 1: rejected at its first data byte, none of which is delivered.
-  rejectsBody(t, `${CHUNKED}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 63, '')
-  rejectsBody(t, `${CHUNKED}2;x=y\r\nhi\r\n0020000000000000\r\nhello\r\n0\r\n\r\n`, code, 76, 'hi')
-  // Above 2^64 llhttp overflows first (and reports the byte after the overflowing digit).
-  rejectsBody(t, `${CHUNKED}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 64, '')
+  // A chunk size above 2^53 - 1: rejected at the digit that makes it too large (so also when the
+  // connection ends right after it: RULES.md B1), none of the data delivered.
+  rejectsBody(t, `${CHUNKED}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 60, '')
+  rejectsBody(t, `${CHUNKED}2;x=y\r\nhi\r\n0020000000000000\r\nhello\r\n0\r\n\r\n`, code, 73, 'hi')
+  rejectsBody(t, `${CHUNKED}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 60, '')
 })
 
 t.test('B2: invalid or forbidden trailer field → UPSTREAM_INVALID_CHUNK', async (t) => {
@@ -492,13 +492,16 @@ t.test('B2: invalid or forbidden trailer field → UPSTREAM_INVALID_CHUNK', asyn
   rejectsBody(t, `${last}X-A: b\r\n\n`, code, 69, 'hello')
   // The trailer section is bounded like a head, in bytes and in fields.
   const limits = { ...DEFAULT_LIMITS, maxHeaderBytes: 64, maxHeaderCount: 2 }
-  // A trailer line costs name + ": " + value + CRLF: "X-Big: " and CRLF leave 55 bytes of value.
-  const fits = `${CHUNKED}0\r\nX-Big: ${'b'.repeat(55)}\r\n\r\n`
+  // Its bytes count as received, like a head's, the final CRLF included (RULES.md Decisions):
+  // "X-Big: ", a CRLF and the final CRLF leave 53 bytes of value in 64.
+  const fits = `${CHUNKED}0\r\nX-Big: ${'b'.repeat(53)}\r\n\r\n`
   let o = checkResponse(t, fits, { limits })
-  t.same(o.failure, null, 'a 64-byte trailer line fits')
-  t.same(o.events.at(-2), { kind: 'trailers', trailers: [['X-Big', 'b'.repeat(55)]] })
-  // One byte more: the value's last byte is the 65th (the value starts at 50 + 7).
-  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(56)}\r\n\r\n`, code, 57 + 55, '', { limits })
+  t.same(o.failure, null, 'a 64-byte trailer section fits')
+  t.same(o.events.at(-2), { kind: 'trailers', trailers: [['X-Big', 'b'.repeat(53)]] })
+  // One byte more: the final LF is the 65th byte of the section, which starts at 50.
+  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(54)}\r\n\r\n`, code, 50 + 64, '', { limits })
+  // Longer still: the 65th byte is the value's.
+  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(56)}\r\n\r\n`, code, 50 + 64, '', { limits })
   o = checkResponse(t, `${CHUNKED}0\r\nA: 1\r\nB: 2\r\n\r\n`, { limits })
   t.same(o.failure, null, 'two trailer fields fit')
   rejectsBody(t, `${CHUNKED}0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n`, code, 62, '', { limits })

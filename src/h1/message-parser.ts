@@ -172,26 +172,53 @@ export abstract class MessageParser implements LlhttpCallbacks {
       const whole = this.wholeHead(chunk, pos)
       if (whole >= 0) return this.headParsed(chunk, pos, whole)
     }
-    this.spans.base = scanner.offset - pos
+    const base = scanner.offset - pos
+    const inMethod = scanner.inMethod
     const end = scanner.scan(chunk, pos, chunk.length)
+    // The start line is the scanner's to judge (S1–S4, the request-line rules): its failure
+    // stands, whatever llhttp would say of the bytes before it.
+    if (end === FAILED && !scanner.inFields) return this.failWith(scanner.failure as ParseFailure)
+    let from = pos
+    if (inMethod) {
+      // llhttp is given the method once it was judged whole (RULES.md): on its own it would
+      // refuse it at the first byte no method it knows starts with.
+      if (scanner.inMethod) return this.needMore(chunk, pos)
+      const errno = this.feedMethod(scanner.method)
+      if (errno !== Errno.OK) return this.fail(violationFor(errno, Phase.Head), 0, this.ll.reason)
+      from = scanner.methodEnd + 1 - base
+    }
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
-    if (stop > pos) {
+    if (stop > from) {
       const ll = this.ll
-      const errno = this.executeHead(chunk, pos, stop)
+      this.spans.base = base
+      const errno = this.executeHead(chunk, from, stop)
       if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
         const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
         return this.fail(violation, ll.pos + this.spans.base, ll.reason)
       }
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
-    if (end === NEED_MORE) {
-      // A copy: the caller may read into the same memory again (a reused read buffer).
-      this.headPieces.push(Buffer.from(chunk.subarray(pos)))
-      this.offset = scanner.offset
-      this.state = scanner.inFields ? MessageState.Fields : MessageState.StartLine
-      return chunk.length
-    }
+    if (end === NEED_MORE) return this.needMore(chunk, pos)
     return this.headParsed(chunk, pos, end)
+  }
+
+  /** The head goes on past `chunk`: keep its bytes from `pos`. */
+  private needMore(chunk: Buffer, pos: number): number {
+    // A copy: the caller may read into the same memory again (a reused read buffer).
+    this.headPieces.push(Buffer.from(chunk.subarray(pos)))
+    this.offset = this.scanner.offset
+    this.state = this.scanner.inFields ? MessageState.Fields : MessageState.StartLine
+    return chunk.length
+  }
+
+  /** A request's method and its SP, to llhttp: bytes that make no span. */
+  private feedMethod(method: string): number {
+    const n = method.length + 1
+    const at = this.ll.input(n)
+    const mem = this.ll.memory
+    for (let k = 0; k < method.length; k++) mem[at + k] = method.charCodeAt(k)
+    mem[at + method.length] = SP
+    return this.ll.run(0, n)
   }
 
   /**

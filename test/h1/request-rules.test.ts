@@ -82,8 +82,9 @@ t.test('bare LF and bare CR in the request line → CLIENT_INVALID_REQUEST', asy
 
 t.test('request-target forms → CLIENT_INVALID_REQUEST', async (t) => {
   const code = 'CLIENT_INVALID_REQUEST'
-  // llhttp's URL parser finds this one first (a scheme that does not end in ":").
-  rejectsHead(t, 'GET example.com HTTP/1.1\r\nHost: a\r\n\r\n', code, 11)
+  // A target is none of the forms from its first byte on (RULES.md: the target grammar is
+  // checked byte by byte; a wrong form is blamed at the target's first byte).
+  rejectsHead(t, 'GET example.com HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET * HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET http://user@a/ HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
@@ -101,10 +102,18 @@ t.test('request-target forms → CLIENT_INVALID_REQUEST', async (t) => {
 
 t.test('CONNECT and unknown methods → CLIENT_UNSUPPORTED_METHOD', async (t) => {
   const code = 'CLIENT_UNSUPPORTED_METHOD'
+  // A method is judged whole once its SP arrives (RULES.md Decisions), blamed at its first byte.
   rejectsHead(t, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', code, 0)
-  rejectsHead(t, 'FOO / HTTP/1.1\r\nHost: a\r\n\r\n', code, 1)
+  rejectsHead(t, 'FOO / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
   rejectsHead(t, 'get / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
-  rejectsHead(t, 'GETX / HTTP/1.1\r\nHost: a\r\n\r\n', code, 3)
+  rejectsHead(t, 'GETX / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
+  // PRI is reserved for the HTTP/2 connection preface (RFC 9113 §3.4), whatever follows it
+  // (RULES.md Decisions): the preface itself is refused for its method, before its version.
+  rejectsHead(t, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', code, 0)
+  rejectsHead(t, 'PRI / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
+  // CONNECT is judged with the method, before a version or a field that is wrong too.
+  rejectsHead(t, 'CONNECT a:443 HTTP/2.0\r\n\r\n', code, 0)
+  rejectsHead(t, 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: x\r\n\r\n', code, 0)
 })
 
 t.test('version other than HTTP/1.0 or HTTP/1.1 → CLIENT_UNSUPPORTED_VERSION', async (t) => {
@@ -113,8 +122,6 @@ t.test('version other than HTTP/1.0 or HTTP/1.1 → CLIENT_UNSUPPORTED_VERSION',
   rejectsHead(t, 'GET / HTTP/0.9\r\nHost: a\r\n\r\n', code, 11)
   rejectsHead(t, 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', code, 13)
   rejectsHead(t, 'GET / HTTP/3\r\nHost: a\r\n\r\n', code, 11)
-  // The HTTP/2 connection preface is not an HTTP/1.1 request.
-  rejectsHead(t, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', code, 11)
 })
 
 t.test('field rules H1–H4 → CLIENT_INVALID_HEADER', async (t) => {
@@ -143,8 +150,11 @@ t.test('missing Host in HTTP/1.1, more than one Host, invalid Host → CLIENT_IN
   rejectsHead(t, `${GET}Host: a\r\nhost: b\r\n\r\n`, code, 25)
   rejectsHead(t, `${GET}Host: a b\r\n\r\n`, code, 22)
   rejectsHead(t, `${GET}Host: a/b\r\n\r\n`, code, 22)
-  // llhttp places an empty value at the start of the next line.
-  rejectsHead(t, `${GET}Host:\r\n\r\n`, code, 23)
+  rejectsHead(t, `${GET}Host: a:b\r\n\r\n`, code, 22)
+  // An empty host with a port: an http URI with an empty host (RFC 9110 §4.2.1, RULES.md Decisions).
+  rejectsHead(t, `${GET}Host: :80\r\n\r\n`, code, 22)
+  // An empty Host is valid and forwarded (RULES.md; RFC 9112 §3.2).
+  accepts(t, `${GET}Host:\r\n\r\n`, [head('GET', '/', [['Host', '']], NONE), complete])
   // HTTP/1.0 has no Host requirement.
   accepts(t, 'GET / HTTP/1.0\r\n\r\n', [head('GET', '/', [], NONE), complete])
   accepts(t, 'GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n', [head('GET', '/', [['User-Agent', 'x']], NONE), complete])

@@ -1,6 +1,6 @@
 // The request-target and Host grammars (src/h1/uri.ts), from RFC 3986's ABNF, byte by byte.
 import t from 'tap'
-import { isHost, isIPv6, isOriginForm } from '../../src/h1/uri.js'
+import { AUTHORITY_CHARS, isAuthority, isHost, isIPv6, isOriginForm } from '../../src/h1/uri.js'
 
 t.test('origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1, RFC 3986 §3.3, §3.4)', async (t) => {
   for (const ok of [
@@ -129,7 +129,19 @@ t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2)', async 
     'a%zz',
     'exa\tmple',
     'a\x80',
+    // An empty host with a port: an http URI with an empty host (RFC 9110 §4.2.1; RULES.md Decisions).
+    ':80',
+    ':',
   ]) {
     t.notOk(isHost(bad), JSON.stringify(bad))
   }
+})
+
+t.test('an absolute-form authority: uri-host [ ":" port ] with a host (RFC 9110 §4.2.1, §4.2.4)', async (t) => {
+  for (const ok of ['a', 'a:', 'a:80', '[::1]:8080', '[v1.x]', '192.0.2.1', 'a%20b']) t.ok(isAuthority(ok), ok)
+  for (const bad of ['', ':80', ':', 'u@a', 'a:b', '::1', '[::1', 'a{b}']) t.notOk(isAuthority(bad), bad)
+  // The scanner's byte gate: every byte some authority may hold, and no other.
+  const allowed = new Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%:[]".split(''))
+  for (let c = 0; c < 256; c++)
+    t.equal(AUTHORITY_CHARS[c], allowed.has(String.fromCharCode(c)) ? 1 : 0, `0x${c.toString(16)}`)
 })

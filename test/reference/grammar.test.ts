@@ -69,7 +69,6 @@ t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3), as RU
     'example.com',
     'example.com:8080',
     'a:', // port = *DIGIT: an empty port is a port
-    ':80', // uri-host may be an empty reg-name
     '', // RULES.md: an empty Host is valid and forwarded
     '127.0.0.1:1',
     '[::1]',
@@ -100,6 +99,9 @@ t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3), as RU
     '%zz',
     '%4',
     'a:80:80',
+    // RULES.md Decisions (issue 14, #17): an empty host with a port (RFC 9110 §4.2.1).
+    ':80',
+    ':',
     'a%00b'.replace('%00', '\x00'),
   ]
   for (const h of invalid) t.notOk(isValidHost(h), `invalid Host ${JSON.stringify(h)}`)

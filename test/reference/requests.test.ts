@@ -54,6 +54,13 @@ const REJECTED: [cite: string, raw: string, expect: Expect][] = [
     reject('method', 'CLIENT_UNSUPPORTED_METHOD'),
   ],
   ['RULES.md CONNECT', `CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n`, reject('method', 'CLIENT_UNSUPPORTED_METHOD')],
+  // RULES.md Decisions (issue 14, #11): PRI (RFC 9113 §3.4, the HTTP/2 preface) is never forwarded.
+  ['RULES.md PRI, any target', `PRI / HTTP/1.1\r\n${H}\r\n`, reject('method', 'CLIENT_UNSUPPORTED_METHOD')],
+  [
+    'RULES.md PRI, the HTTP/2 preface',
+    `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`,
+    reject('method', 'CLIENT_UNSUPPORTED_METHOD'),
+  ],
   [
     'RULES.md 501 once the method token is complete',
     `FOO bad\x00 HTTP/1.1\r\n\r\n`,
@@ -130,6 +137,8 @@ const REJECTED: [cite: string, raw: string, expect: Expect][] = [
   ['RULES.md Host: non-numeric port', `GET / HTTP/1.1\r\nHost: a:b\r\n\r\n`, reject('Host', 'CLIENT_INVALID_HEADER')],
   ['RULES.md Host: userinfo', `GET / HTTP/1.1\r\nHost: u@a\r\n\r\n`, reject('Host', 'CLIENT_INVALID_HEADER')],
   ['RULES.md Host: unbracketed IPv6', `GET / HTTP/1.1\r\nHost: ::1\r\n\r\n`, reject('Host', 'CLIENT_INVALID_HEADER')],
+  // RULES.md Decisions (issue 14, #17): an empty host with a port (RFC 9110 §4.2.1).
+  ['RULES.md Host: empty host, a port', `GET / HTTP/1.1\r\nHost: :80\r\n\r\n`, reject('Host', 'CLIENT_INVALID_HEADER')],
   // RFC 9110 §8.6, RFC 9112 §6.1/§6.3, RULES.md: framing
   [
     '§8.6 Content-Length with a sign (F1)',
@@ -301,7 +310,6 @@ t.test('accepted requests: what the reference reports', async (t) => {
     `GET http://[::1]:8080/x?y HTTP/1.1\r\n${H}\r\n`,
     `POST / HTTP/1.1\r\n${H}Content-Length: 005\r\n\r\nhello`,
     `GET / HTTP/1.1\r\nHost: [v1.x]\r\n\r\n`,
-    `PRI / HTTP/1.1\r\n${H}\r\n`,
   ]) {
     t.ok(recognizeRequest(raw).ok, JSON.stringify(raw))
   }

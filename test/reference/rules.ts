@@ -131,6 +131,9 @@ export const MAX_LENGTH = 2 ** 53 - 1
  * Methods llhttp knows for HTTP/1.x (its METHODS_HTTP list, llhttp 9 as bundled in undici 7).
  * RULES.md: "a method that is a valid token but unknown to llhttp; CONNECT → 501". RTSP-only
  * methods (DESCRIBE, SETUP, …) are not HTTP methods to llhttp, so they are unknown here.
+ * PRI is left out too: RULES.md Decisions (issue 14, #11) make it a 501 whatever the target,
+ * since RFC 9113 §3.4 reserves it for the HTTP/2 connection preface and it is never forwarded.
+ * (This list accepted it, so `PRI / HTTP/1.1` was a valid request here and `PRI *` a 400.)
  */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'DELETE',
@@ -165,7 +168,6 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'MKCALENDAR',
   'LINK',
   'UNLINK',
-  'PRI',
   'SOURCE',
   'QUERY',
 ])

@@ -77,6 +77,8 @@ export const regName = any(alt(unreserved, pctEncoded, subDelims))
 export const host = alt(IPliteral, IPv4address, regName)
 /** port = *DIGIT (§3.2.3) */
 export const port = any(DIGIT)
+/** A host that is not empty (RFC 9110 §4.2.1: an http URI with an empty host is invalid). */
+const nonEmptyHost: Rule = (s: string, i: number) => host(s, i).filter((e) => e > i)
 
 // ---- RFC 9110 §7.2 Host ---------------------------------------------------------------------------
 
@@ -88,8 +90,13 @@ export const port = any(DIGIT)
  */
 export const Host = seq(host, opt(seq(lit(':'), port)))
 
+/**
+ * RULES.md Decisions (issue 14, #17): an empty uri-host with a port (`:80`, `:`) is refused, as
+ * RFC 9110 §4.2.1 has a recipient reject an http URI with an empty host; only an entirely empty
+ * Host is valid. (This recognizer accepted `:80` by the bare grammar above.)
+ */
 export function isValidHost(value: string): boolean {
-  return matchesAll(Host, value)
+  return value === '' || matchesAll(seq(nonEmptyHost, opt(seq(lit(':'), port))), value)
 }
 
 // ---- RFC 9112 §3.2 request-target -----------------------------------------------------------
@@ -112,7 +119,6 @@ const pathAbempty = any(seq(lit('/'), segment))
  * with authority = uri-host [ ":" port ]: a recipient treats userinfo as an error (§4.2.4) and
  * MUST reject an empty host (§4.2.1). The scheme is case-insensitive (RFC 3986 §3.1).
  */
-const nonEmptyHost = (s: string, i: number) => host(s, i).filter((e) => e > i)
 export const absoluteForm = seq(
   alt(lit('http'), lit('https')),
   lit('://'),

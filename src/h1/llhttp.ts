@@ -122,16 +122,6 @@ interface LlhttpExports {
   llhttp_get_http_minor(ptr: number): number
 }
 
-/**
- * Offset of `flags` (uint16) in wasm32 `llhttp_t`: after content_length, five uint8 (type,
- * method, http_major, http_minor, header_state), uint16 lenient_flags at 46, uint8 upgrade and
- * finish (llhttp 9's llhttp.h).
- */
-const FLAGS_OFFSET = 50
-/** llhttp's F_CONTENT_LENGTH and F_TRANSFER_ENCODING flags: the head had such a field. */
-const F_CONTENT_LENGTH = 0x20
-const F_TRANSFER_ENCODING = 0x200
-
 interface Wasm {
   exports: LlhttpExports
   /** Scratch area the chunk being parsed is copied into. */
@@ -326,20 +316,6 @@ export class Llhttp {
     if (errno === Errno.OK || errno === Errno.PAUSED) return Errno.OK
     this.reason = this.errorReason()
     return errno
-  }
-
-  /**
-   * After `errno` from a head: whether llhttp failed because the head has both Content-Length
-   * and Transfer-Encoding (F2), which it reports as an error of whichever field came second.
-   */
-  lengthAndEncoding(errno: number): boolean {
-    const u8 = this.w.u8
-    const flags = u8[this.ptr + FLAGS_OFFSET] | (u8[this.ptr + FLAGS_OFFSET + 1] << 8)
-    if (errno === Errno.INVALID_TRANSFER_ENCODING) return (flags & F_CONTENT_LENGTH) !== 0
-    if (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) {
-      return (flags & F_TRANSFER_ENCODING) !== 0
-    }
-    return false
   }
 
   private errorReason(): string {

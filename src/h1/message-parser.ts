@@ -42,6 +42,15 @@ const EMPTY = Buffer.alloc(0)
 /** The end of a head: the CRLF of its last line and the empty line. */
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1')
 
+/** llhttp's errors about what a Content-Length or Transfer-Encoding field means (F1–F3). */
+function isMeaningError(errno: number): boolean {
+  return (
+    errno === Errno.INVALID_CONTENT_LENGTH ||
+    errno === Errno.UNEXPECTED_CONTENT_LENGTH ||
+    errno === Errno.INVALID_TRANSFER_ENCODING
+  )
+}
+
 export abstract class MessageParser implements LlhttpCallbacks {
   state: MessageState = MessageState.StartLine
   failure: ParseFailure | null = null
@@ -65,6 +74,12 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private readonly spans = new FieldSpans()
   /** llhttp reached the end of the head in the current execute. */
   private headersComplete = false
+  /**
+   * llhttp's verdict on a field's meaning (F1–F3), held until the head's grammar is known
+   * (`executeFields`), and head offsets of the field names it is no longer shown (`executeHead`).
+   */
+  private deferred: ParseFailure | null = null
+  private readonly disguised: number[] = []
   // The body being read.
   private remaining = 0
   /** Body spans (start, end) of one execute over a chunked body: `bodySpansEnd` entries used. */
@@ -169,6 +184,9 @@ export abstract class MessageParser implements LlhttpCallbacks {
       this.ll.reset()
       if (this.headPieces.length > 0) this.headPieces.length = 0
       this.spans.reset()
+      this.headersComplete = false
+      this.deferred = null
+      if (this.disguised.length > 0) this.disguised.length = 0
       const whole = this.wholeHead(chunk, pos)
       if (whole >= 0) return this.headParsed(chunk, pos, whole)
     }
@@ -189,13 +207,9 @@ export abstract class MessageParser implements LlhttpCallbacks {
     }
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
     if (stop > from) {
-      const ll = this.ll
       this.spans.base = base
-      const errno = this.executeHead(chunk, from, stop)
-      if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
-        const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
-        return this.fail(violation, ll.pos + this.spans.base, ll.reason)
-      }
+      const failure = this.executeFields(chunk, pos, from, stop)
+      if (failure !== null) return this.failWith(failure)
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
     if (end === NEED_MORE) return this.needMore(chunk, pos)
@@ -222,6 +236,48 @@ export abstract class MessageParser implements LlhttpCallbacks {
   }
 
   /**
+   * llhttp over the head bytes `chunk[from, stop)` (the head began at `chunk[pos]` or before).
+   * What llhttp finds wrong with what a Content-Length or Transfer-Encoding field means, as the
+   * bytes stream, is not final: RULES.md judges a head's field grammar (H1–H4) before its
+   * fields' meaning, and Host before F2–F3 (check-head.ts). So llhttp reads the head again with
+   * that field's name disguised (a field without meaning to it, whose grammar it still checks),
+   * and its verdict is `deferred`: check-head.ts judges the meaning with the whole head, and the
+   * verdict stands only if those checks find nothing.
+   */
+  private executeFields(chunk: Buffer, pos: number, from: number, stop: number): ParseFailure | null {
+    const ll = this.ll
+    let errno = this.executeHead(chunk, from, stop)
+    while (isMeaningError(errno)) {
+      this.deferred ??= {
+        code: this.codes[violationFor(errno, Phase.Head)],
+        offset: ll.pos + this.spans.base,
+        reason: ll.reason,
+      }
+      // After the last field (llhttp's check of the whole head): the head is complete.
+      if (this.headersComplete) return null
+      // Mid-head: the field being read is the last one named; disguise its name's last byte.
+      const nameEnd = this.spans.lastNameEnd
+      if (nameEnd === 0 || this.disguised.includes(nameEnd - 1)) break
+      this.disguised.push(nameEnd - 1)
+      errno = this.executeAgain(chunk, pos, stop)
+    }
+    if (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) return null
+    return { code: this.codes[violationFor(errno, Phase.Head)], offset: ll.pos + this.spans.base, reason: ll.reason }
+  }
+
+  /** llhttp again over the whole head so far (the earlier pieces, then `chunk[pos, stop)`). */
+  private executeAgain(chunk: Buffer, pos: number, stop: number): number {
+    const pieces = this.headPieces
+    const head = pieces.length === 0 ? chunk.subarray(pos, stop) : Buffer.concat([...pieces, chunk.subarray(pos, stop)])
+    this.ll.reset()
+    this.spans.reset()
+    this.headersComplete = false
+    // Indexes in `head` are head offsets.
+    this.spans.base = 0
+    return this.executeHead(head, 0, head.length)
+  }
+
+  /**
    * The usual case: a head that arrived whole, start line to empty line, in one chunk. One search
    * finds its end instead of scanning every field line for CR and LF: llhttp checks the field
    * lines, and once llhttp (strict) has accepted them, the scanner's field-line rules cannot fail
@@ -238,7 +294,6 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (crlf < 0 || crlf + 4 - pos > this.limits.maxHeaderBytes) return -1
     const end = crlf + 4
     this.spans.base = -pos
-    this.headersComplete = false
     const errno = this.executeHead(chunk, pos, end)
     if (
       (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
@@ -249,6 +304,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
     }
     this.ll.reset()
     this.spans.reset()
+    this.headersComplete = false
     return -1
   }
 
@@ -258,16 +314,24 @@ export abstract class MessageParser implements LlhttpCallbacks {
    * interprets: `Transfer-Encoding: chunked<HTAB>` is not chunked to it (it would read the body
    * as close-delimited while we decode chunks) and `Content-Length: 5<HTAB>` is invalid. Where
    * HTAB is not allowed, SP is not either (before a colon, at the start of a line; the start line
-   * is the scanner's), and spans index the caller's bytes, so the head keeps its HTABs.
+   * is the scanner's), and spans index the caller's bytes, so the head keeps its HTABs. The last
+   * byte of each `disguised` field name is given changed (still a tchar): a field llhttp gives
+   * no meaning to (see executeFields).
    */
   private executeHead(chunk: Buffer, start: number, end: number): number {
     const ll = this.ll
     const tab = chunk.subarray(start, end).indexOf(HTAB)
-    if (tab < 0) return ll.execute(chunk, start, end)
+    const disguised = this.disguised
+    if (tab < 0 && disguised.length === 0) return ll.execute(chunk, start, end)
     const at = ll.input(end - start)
     const mem = ll.memory
     mem.set(chunk.subarray(start, end), at)
-    for (let i = at + tab; i < at + end - start; i++) if (mem[i] === HTAB) mem[i] = SP
+    if (tab >= 0) for (let i = at + tab; i < at + end - start; i++) if (mem[i] === HTAB) mem[i] = SP
+    for (let k = 0; k < disguised.length; k++) {
+      const i = disguised[k] - this.spans.base
+      // "Content-Length" ends in h, "Transfer-Encoding" in g: i and f make names without meaning.
+      if (i >= start && i < end) mem[at + i - start] ^= 1
+    }
     return ll.run(start, end)
   }
 
@@ -284,6 +348,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
     const fields = this.spans.take(raw)
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
+    // llhttp refused what a field means and our own checks found nothing: its verdict stands.
+    if (this.deferred !== null) return this.failWith(this.deferred)
     // Per-message body state: a message that failed in its trailers must not leak them into the
     // next message on the connection.
     this.bodyBytes = 0

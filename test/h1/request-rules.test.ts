@@ -218,10 +218,11 @@ t.test('default limits: 16 KiB head, 100 fields, 8 KiB target (sampled splits)',
 
 t.test('Content-Length invalid or duplicated → CLIENT_INVALID_FRAMING', async (t) => {
   const code = 'CLIENT_INVALID_FRAMING'
-  rejectsHead(t, `${POST}Content-Length: 5, 5\r\n\r\nhello`, code, 43)
+  // Judged once the head's grammar is known (RULES.md Decisions), blamed at the value's start.
+  rejectsHead(t, `${POST}Content-Length: 5, 5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: +5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: -1\r\n\r\nhello`, code, 42)
-  rejectsHead(t, `${POST}Content-Length: 5 5\r\n\r\nhello`, code, 44)
+  rejectsHead(t, `${POST}Content-Length: 5 5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: \r\n\r\nhello`, code, 44)
   rejectsHead(t, `${POST}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, code, 61)
   rejectsHead(t, `${POST}Content-Length: 9007199254740992\r\n\r\nhello`, code, 42)
@@ -243,14 +244,15 @@ t.test('Content-Length invalid or duplicated → CLIENT_INVALID_FRAMING', async 
 
 t.test('request smuggling: Content-Length with Transfer-Encoding → CLIENT_INVALID_FRAMING', async (t) => {
   const code = 'CLIENT_INVALID_FRAMING'
-  // CL.TE and TE.CL: both orders, whatever the coding.
-  rejectsHead(t, `${POST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX`, code, 69)
-  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, code, 66)
+  // CL.TE and TE.CL: both orders, whatever the coding; blamed at the Transfer-Encoding field line
+  // (judged with the whole head: RULES.md Decisions).
+  rejectsHead(t, `${POST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX`, code, 26)
+  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, code, 26)
   // "\tchunked" is OWS + chunked: still chunked, still contradicting Content-Length.
-  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding:\tchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, code, 69)
+  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding:\tchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, code, 26)
   // Transfer-Encoding in an HTTP/1.0 request is faulty framing (RFC 9112 §6.1).
   rejectsHead(t, 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', code, 17)
 })
@@ -259,14 +261,15 @@ t.test(
   'request smuggling: Transfer-Encoding other than exactly "chunked" → CLIENT_UNSUPPORTED_TRANSFER_ENCODING',
   async (t) => {
     const code = 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING'
-    rejectsHead(t, `${POST}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, code, 57)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunkedx\r\n\r\n0\r\n\r\n`, code, 57)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, code, 53)
-    rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n`, code, 53)
-    rejectsHead(t, `${POST}Transfer-Encoding: identity\r\n\r\n`, code, 57)
+    // Judged with the whole head (RULES.md Decisions), blamed at the (first) field line.
+    rejectsHead(t, `${POST}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunkedx\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: identity\r\n\r\n`, code, 26)
     // llhttp accepts these (chunked is last); strictgate does not.
     rejectsHead(t, `${POST}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`, code, 26)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 74)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 26)
     rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 26)
   },
 )
@@ -296,6 +299,26 @@ t.test('request smuggling: obfuscated Transfer-Encoding field → CLIENT_INVALID
     body('abc'),
     complete,
   ])
+})
+
+// RULES.md Decisions (issue 14): a field line's grammar (H1–H4) is checked before what a
+// Content-Length or Transfer-Encoding field means, and Host before F2–F4, whatever order llhttp
+// would find them in as the bytes stream; the input ending inside the head is an abort.
+t.test('field grammar before field meaning, Host before Transfer-Encoding', async (t) => {
+  const code = 'CLIENT_INVALID_HEADER'
+  rejectsHead(t, `${POST}Content-Length: 5\x01\r\n\r\nhello`, code, 43)
+  rejectsHead(t, `${POST}Content-Length: 2 x\n\r\nhello`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: chunked\x01\r\n\r\n0\r\n\r\n`, code, 52)
+  // A later field line breaking the grammar comes first too.
+  rejectsHead(t, `${POST}Content-Length: x\r\nX: a\x01\r\n\r\n`, code, 49)
+  rejectsHead(t, `${POST}Content-Length: 1\r\nContent-Length: 2\r\nX: a\x00\r\n\r\n`, code, 68)
+  rejectsHead(t, `${POST}Content-Length: 1\r\nTransfer-Encoding: chunked\r\nX: a\x00\r\n\r\n`, code, 77)
+  // Host is judged before the framing fields.
+  rejectsHead(t, 'POST / HTTP/1.1\r\nHost: \xffa\r\nTransfer-Encoding: \xffchunked\r\n\r\n', code, 23)
+  rejectsHead(t, 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nHost: a:b\r\n\r\n', code, 48)
+  rejectsHead(t, 'POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\nHost: a:b\r\n\r\n', code, 70)
+  // The connection ends before the head does: however wrong its framing fields, an abort.
+  rejectsHead(t, `${POST}Content-Length: 5\r\nContent-Length: 5`, 'CLIENT_ABORTED', 62, { end: 'fin' })
 })
 
 t.test('chunked request body framing → CLIENT_INVALID_FRAMING', async (t) => {

@@ -239,17 +239,18 @@ t.test('H5: default limits are 16 KiB and 100 fields (sampled splits)', async (t
 
 t.test('F1: Content-Length not one 1*DIGIT <= 2^53-1 → UPSTREAM_INVALID_CONTENT_LENGTH', async (t) => {
   const code = 'UPSTREAM_INVALID_CONTENT_LENGTH'
-  rejectsHead(t, `${OK}Content-Length: 5, 5\r\n\r\nhello`, code, 34)
-  rejectsHead(t, `${OK}Content-Length: 5,5\r\n\r\nhello`, code, 34)
+  // Judged once the head's grammar is known (RULES.md Decisions), blamed at the value's start.
+  rejectsHead(t, `${OK}Content-Length: 5, 5\r\n\r\nhello`, code, 33)
+  rejectsHead(t, `${OK}Content-Length: 5,5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: +5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: -1\r\n\r\nhello`, code, 33)
-  rejectsHead(t, `${OK}Content-Length: 0x5\r\n\r\nhello`, code, 34)
+  rejectsHead(t, `${OK}Content-Length: 0x5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, code, 52)
   rejectsHead(t, `${OK}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!`, code, 52)
   // 2^53 parses as a uint64 in llhttp; strictgate holds lengths to 2^53 - 1.
   rejectsHead(t, `${OK}Content-Length: 9007199254740992\r\n\r\nhello`, code, 33)
-  // Beyond 2^64 llhttp overflows first (it reports the byte after the overflowing digit).
-  rejectsHead(t, `${OK}Content-Length: 99999999999999999999\r\n\r\nhello`, code, 53)
+  // Beyond 2^64 llhttp overflows too; the value is blamed all the same.
+  rejectsHead(t, `${OK}Content-Length: 99999999999999999999\r\n\r\nhello`, code, 33)
   // Leading zeros are digits: the value is bounded, not the number of digits.
   accepts(t, `${OK}Content-Length: 00000000000000000005\r\n\r\nhello`, [
     head(200, [['Content-Length', '00000000000000000005']], { kind: 'length', length: 5 }),
@@ -263,18 +264,29 @@ t.test('F1: Content-Length not one 1*DIGIT <= 2^53-1 → UPSTREAM_INVALID_CONTEN
 })
 
 t.test('F2: Transfer-Encoding together with Content-Length → UPSTREAM_INVALID_FRAMING', async (t) => {
-  rejectsHead(t, `${OK}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 54)
+  // Judged with the whole head (RULES.md Decisions), blamed at the Transfer-Encoding field line.
+  rejectsHead(t, `${OK}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 36)
   rejectsHead(
     t,
     `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
     'UPSTREAM_INVALID_FRAMING',
-    60,
+    17,
   )
-  rejectsHead(t, `${OK}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 57)
+  rejectsHead(t, `${OK}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 17)
   // Also where no body is read: the framing is still contradictory.
-  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 60, {
+  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 17, {
     request: { method: 'HEAD', upgrade: [] },
   })
+})
+
+// RULES.md Decisions (issue 14): a field line's grammar (H1–H4) is checked before what a
+// Content-Length or Transfer-Encoding field means, whatever order llhttp finds them in.
+t.test('field grammar before field meaning → UPSTREAM_INVALID_HEADER', async (t) => {
+  const code = 'UPSTREAM_INVALID_HEADER'
+  rejectsHead(t, `${OK}Content-Length: 5\x01\r\n\r\nhello`, code, 34)
+  rejectsHead(t, `${OK}Content-Length: 2 x\n\r\nhello`, code, 36)
+  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\nX: \x7f\r\n\r\n`, code, 67)
+  rejectsHead(t, `${OK}Content-Length: 1\r\nContent-Length: 2\r\nX: a\x00\r\n\r\n`, code, 59)
 })
 
 t.test('F3: Transfer-Encoding other than exactly one "chunked" → UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING', async (t) => {

@@ -5,7 +5,7 @@
 // other target to prefer).
 
 import type { Balance, ResolvedOptions, ResolvedTarget } from '../options.js'
-import { UpstreamPool } from './pool.js'
+import { type PoolWarning, UpstreamPool } from './pool.js'
 
 export const enum Health {
   Up = 0,
@@ -89,7 +89,8 @@ export class Targets {
   readonly retries: number
   private readonly byUrl = new Map<string, Target>()
 
-  constructor(options: ResolvedOptions) {
+  /** `warn`: where the pools report what happens on no exchange's connection (idle ones). */
+  constructor(options: ResolvedOptions, warn?: PoolWarning) {
     this.balance = options.balance
     this.health = options.health
     this.retries = options.retries
@@ -97,14 +98,17 @@ export class Targets {
       (config) =>
         new Target(
           config,
-          new UpstreamPool({
-            target: config,
-            connectTimeout: options.timeouts.connect,
-            keepAliveTimeout: options.timeouts.keepAlive,
-            maxSockets: options.pool.maxSockets,
-            maxIdle: options.pool.maxIdle,
-            limits: options.limits,
-          }),
+          new UpstreamPool(
+            {
+              target: config,
+              connectTimeout: options.timeouts.connect,
+              keepAliveTimeout: options.timeouts.keepAlive,
+              maxSockets: options.pool.maxSockets,
+              maxIdle: options.pool.maxIdle,
+              limits: options.limits,
+            },
+            warn,
+          ),
         ),
     )
     for (const target of this.targets) this.byUrl.set(target.config.url, target)

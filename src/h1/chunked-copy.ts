@@ -115,9 +115,10 @@ export class ChunkedCopy {
   private expect = Expect.Size
   /** Size: the chunk size so far; Data: bytes of chunk data left. */
   private left = 0
+  /** Digits of the current chunk-size line (leading zeros included). */
   private digits = 0
-  /** Bytes of the current chunk-size line so far. */
-  private lineBytes = 0
+  /** Extension bytes of the current chunk-size line: digits + lineExt + CRLF is its length. */
+  private lineExt = 0
   /** Chunk-extension bytes of this message so far. */
   private extBytes = 0
   /** Trailer section bytes and field lines so far. */
@@ -141,7 +142,7 @@ export class ChunkedCopy {
     this.expect = Expect.Size
     this.left = 0
     this.digits = 0
-    this.lineBytes = 0
+    this.lineExt = 0
     this.extBytes = 0
     this.failAt = -1
   }
@@ -165,7 +166,7 @@ export class ChunkedCopy {
         i = end
       } else {
         // Framing: a few bytes per chunk, copied as they are followed.
-        const b = this.step(src[i])
+        const b = this.framing(src[i])
         if (b < 0) {
           this.failAt = i
           this.expect = Expect.CopyAll
@@ -177,24 +178,37 @@ export class ChunkedCopy {
     }
   }
 
-  /** Count framing byte `c` against the limits, then follow it (`framing`); -1: it fails here. */
-  private step(c: number): number {
-    const expect = this.expect
-    if (expect <= Expect.SizeLineLF) {
-      if (++this.lineBytes > MAX_CHUNK_LINE_BYTES) {
-        return this.fail(`chunk line longer than ${MAX_CHUNK_LINE_BYTES} bytes`)
-      }
-      // Extension bytes: all between the size's digits and the CR (or bare LF) ending the line.
-      const ext = expect !== Expect.SizeLineLF && c !== CR && c !== LF && (expect !== Expect.Size || HEX_VALUE[c] < 0)
-      if (ext && ++this.extBytes > MAX_CHUNK_EXT_BYTES) {
-        return this.fail(`more than ${MAX_CHUNK_EXT_BYTES} bytes of chunk extensions`)
-      }
-    } else if (expect >= Expect.TrailerLineStart && expect <= Expect.TrailerEndLF) {
-      if (++this.trailerBytes > this.limits.maxHeaderBytes) {
-        return this.fail(`trailer section larger than ${this.limits.maxHeaderBytes} bytes`)
-      }
+  /**
+   * An extension byte (all bytes between the size's digits and the CR ending the line): counted
+   * against the line's and the message's limits. Returns false when it breaks one.
+   */
+  private extByte(): boolean {
+    this.extBytes++
+    if (this.digits + ++this.lineExt > MAX_CHUNK_LINE_BYTES) {
+      this.lineTooLong()
+      return false
     }
-    return this.framing(c)
+    if (this.extBytes > MAX_CHUNK_EXT_BYTES) {
+      this.failReason = `more than ${MAX_CHUNK_EXT_BYTES} bytes of chunk extensions`
+      return false
+    }
+    return true
+  }
+
+  /** `n` more bytes of the current chunk-size line (the CR, then the LF) than digits and extensions. */
+  private lineOver(n: number): boolean {
+    return this.digits + this.lineExt + n > MAX_CHUNK_LINE_BYTES
+  }
+
+  private lineTooLong(): number {
+    return this.fail(`chunk line longer than ${MAX_CHUNK_LINE_BYTES} bytes`)
+  }
+
+  /** A byte of the trailer section: counted against maxHeaderBytes. */
+  private trailerOver(): boolean {
+    if (++this.trailerBytes <= this.limits.maxHeaderBytes) return false
+    this.failReason = `trailer section larger than ${this.limits.maxHeaderBytes} bytes`
+    return true
   }
 
   private fail(reason: string): number {
@@ -204,13 +218,18 @@ export class ChunkedCopy {
 
   /** Follow framing byte `c`: returns the byte to give llhttp, or -1 if `c` breaks a rule here. */
   private framing(c: number): number {
+    // Extension bytes are counted here for every state in the middle of a chunk-ext; `;`, BWS and
+    // the CR after the size are counted in SizeLineEnd, digits in Size.
+    if (this.expect >= Expect.ExtSemi && this.expect <= Expect.ExtQuotedPair && c !== CR && c !== LF) {
+      if (!this.extByte()) return -1
+    }
     switch (this.expect) {
       case Expect.Size: {
         const v = HEX_VALUE[c]
         if (v >= 0) {
           // Exact below 2^53; a larger true value rounds to at least 2^53, which is caught.
           this.left = this.left * 16 + v
-          this.digits++
+          if (++this.digits > MAX_CHUNK_LINE_BYTES) return this.lineTooLong()
           if (this.left > Number.MAX_SAFE_INTEGER) return this.fail('chunk size larger than 2^53-1')
           return c
         }
@@ -223,6 +242,7 @@ export class ChunkedCopy {
       }
       case Expect.SizeLineEnd:
         if (c === CR) {
+          if (this.lineOver(1)) return this.lineTooLong()
           this.expect = Expect.SizeLineLF
           return c
         }
@@ -230,6 +250,7 @@ export class ChunkedCopy {
           this.sizeLineEnded() // (a bare LF: llhttp fails on it, strict)
           return c
         }
+        if (!this.extByte()) return -1
         if (c === SEMI) {
           this.expect = Expect.ExtNameStart
           return EXT_FIRST
@@ -281,6 +302,7 @@ export class ChunkedCopy {
         return EXT_REST
       case Expect.SizeLineLF:
         if (c !== LF) return this.fail('bare CR in a chunk line')
+        if (this.lineOver(2)) return this.lineTooLong()
         this.sizeLineEnded()
         return c
       case Expect.DataEnd:
@@ -291,6 +313,7 @@ export class ChunkedCopy {
         }
         return c
       case Expect.TrailerLineStart:
+        if (this.trailerOver()) return -1
         if (c === CR) this.expect = Expect.TrailerEndLF
         else if (c === LF)
           this.expect = Expect.CopyAll // a bare LF: llhttp fails on it (strict)
@@ -299,10 +322,12 @@ export class ChunkedCopy {
         } else this.expect = Expect.TrailerLine
         return c
       case Expect.TrailerLine:
+        if (this.trailerOver()) return -1
         if (c === LF) this.expect = Expect.TrailerLineStart
         return c
       default:
         // TrailerEndLF: the LF ending the body (or a bare CR, which llhttp fails on).
+        if (this.trailerOver()) return -1
         this.expect = Expect.CopyAll
         return c
     }
@@ -313,7 +338,7 @@ export class ChunkedCopy {
   }
 
   private sizeLineEnded(): void {
-    this.lineBytes = 0
+    this.lineExt = 0
     // Size 0 is the last chunk: what follows is the trailer section, never data.
     if (this.left === 0) {
       this.expect = Expect.TrailerLineStart

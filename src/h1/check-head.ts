@@ -11,7 +11,7 @@ import { equalsLower } from './grammar.js'
 import { FieldKind, type Framing, type RequestHead, type ResponseHead } from './head.js'
 import type { Limits } from './limits.js'
 import type { HeadScanner } from './scanner.js'
-import { isHost } from './uri.js'
+import { isHostIn } from './uri.js'
 
 /** What a response is an answer to. */
 export interface RequestContext {
@@ -139,10 +139,10 @@ export function checkRequestHead(
       hosts++
       if (hosts > 1) return { code: codes[Violation.Field], offset: fields[f], reason: 'more than one Host' }
       // RFC 9110 §7.2: Host = uri-host [ ":" port ] (uri.ts; empty is valid, RFC 9112 §3.2).
-      host = raw.toString('latin1', fields[f + 2], fields[f + 3])
-      if (!isHost(host)) {
+      if (!isHostIn(raw, fields[f + 2], fields[f + 3])) {
         return { code: codes[Violation.Field], offset: fields[f + 2], reason: 'Host is not uri-host [ ":" port ]' }
       }
+      host = raw.toString('latin1', fields[f + 2], fields[f + 3])
     } else if (kind === FieldKind.Expect) {
       expectContinue = equalsLower(raw, fields[f + 2], fields[f + 3], '100-continue')
     } else if (kind === FieldKind.TE) {

@@ -46,7 +46,8 @@ const FORWARDED = new Set([
 
 /** Whether the gateway forwards requests with this method (a token: checked before). */
 export function isForwardedMethod(method: string): boolean {
-  return FORWARDED.has(method)
+  // (GET first: most requests, and a comparison is cheaper than hashing a new string.)
+  return method === 'GET' || FORWARDED.has(method)
 }
 
 /** The forwarded methods, for tests that compare them with llhttp's own list. */

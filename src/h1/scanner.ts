@@ -79,6 +79,8 @@ export class HeadScanner {
   methodEnd = 0
   targetStart = 0
   targetEnd = 0
+  /** Offset of the first request-target byte past limits.maxUrlBytes. */
+  private targetLimit = 0
   /** An absolute-form target's authority (RFC 9112 §3.2.2), or '' for the other forms. */
   authority = ''
   fieldLines = 0
@@ -192,22 +194,34 @@ export class HeadScanner {
             this.method = method
             this.methodEnd = off
             this.targetStart = off + 1
+            this.targetLimit = off + 1 + this.limits.maxUrlBytes
             state = Scan.TargetStart
             break
           }
           return this.fail(i, off, Violation.StartLine, off === 0 ? 'request line expected' : 'method is not a token')
         case Scan.Path:
-          // The hot case: pchar, "/", "?" and the browsers' raw characters (uri.ts).
-          if (TARGET_CHARS[c] === 1) {
-            if (off - this.targetStart < this.limits.maxUrlBytes) break
-            return this.tooLong(i, off)
+          // The hot cases: pchar, "/", "?" and the browsers' raw characters (uri.ts), and
+          // pct-encoded, within the length limit; anything else is targetByte's.
+          if (off < this.targetLimit) {
+            if (TARGET_CHARS[c] === 1) break
+            if (c === PERCENT) {
+              state = Scan.PctHigh
+              break
+            }
+          }
+          state = this.targetByte(buf, i, off, state)
+          if (state === Scan.Done) return FAILED
+          break
+        case Scan.PctHigh:
+        case Scan.PctLow:
+          if (off < this.targetLimit && HEXDIG[c] === 1) {
+            state = state === Scan.PctHigh ? Scan.PctLow : Scan.Path
+            break
           }
           state = this.targetByte(buf, i, off, state)
           if (state === Scan.Done) return FAILED
           break
         case Scan.TargetStart:
-        case Scan.PctHigh:
-        case Scan.PctLow:
         case Scan.Asterisk:
         case Scan.Scheme:
         case Scan.Authority:
@@ -320,7 +334,7 @@ export class HeadScanner {
       )
     }
     // The length first, as for any visible byte: longer than maxUrlBytes is 414 (RULES.md).
-    if (at >= this.limits.maxUrlBytes && c > SP && c < 0x7f) {
+    if (off >= this.targetLimit && c > SP && c < 0x7f) {
       this.tooLong(i, off)
       return Scan.Done
     }

@@ -129,6 +129,25 @@ export function isHost(s: string): boolean {
 }
 
 /**
+ * `isHost` of the latin1 bytes `buf[start, end)` (a field value): the usual reg-name [ ":" port ]
+ * is decided by a table lookup per byte; anything else (an IP literal, pct-encoding, an empty
+ * host, a byte outside the grammar) by `isHost` on the decoded value.
+ */
+export function isHostIn(buf: Buffer, start: number, end: number): boolean {
+  let i = start
+  while (i < end && REG_NAME[buf[i]] === 1) i++
+  if (i > start) {
+    if (i === end) return true
+    if (buf[i] === 0x3a) {
+      let j = i + 1
+      while (j < end && buf[j] >= 0x30 && buf[j] <= 0x39) j++
+      if (j === end) return true
+    }
+  }
+  return isHost(buf.toString('latin1', start, end))
+}
+
+/**
  * uri-host [ ":" port ] with a non-empty uri-host: a Host that is not empty, and the authority of
  * an absolute-form target (RFC 9110 §4.2.1: an http URI with an empty host is invalid; §4.2.4:
  * userinfo is an error).

@@ -200,31 +200,26 @@ export class HeadScanner {
           }
           return this.fail(i, off, Violation.StartLine, off === 0 ? 'request line expected' : 'method is not a token')
         case Scan.Path:
-          // The hot cases: pchar, "/", "?" and the browsers' raw characters (uri.ts), and
-          // pct-encoded, within the length limit; anything else is targetByte's.
-          if (off < this.targetLimit) {
-            if (TARGET_CHARS[c] === 1) break
-            if (c === PERCENT) {
-              state = Scan.PctHigh
-              break
-            }
-          }
-          state = this.targetByte(buf, i, off, state)
-          if (state === Scan.Done) return FAILED
-          break
         case Scan.PctHigh:
         case Scan.PctLow:
-          if (off < this.targetLimit && HEXDIG[c] === 1) {
-            state = state === Scan.PctHigh ? Scan.PctLow : Scan.Path
-            break
-          }
-          state = this.targetByte(buf, i, off, state)
-          if (state === Scan.Done) return FAILED
-          break
         case Scan.TargetStart:
         case Scan.Asterisk:
         case Scan.Scheme:
         case Scan.Authority:
+          // The hot cases: pchar, "/", "?" and the browsers' raw characters (uri.ts), and
+          // pct-encoded, within the length limit; anything else is targetByte's.
+          if (off < this.targetLimit) {
+            if (state === Scan.Path) {
+              if (TARGET_CHARS[c] === 1) break
+              if (c === PERCENT) {
+                state = Scan.PctHigh
+                break
+              }
+            } else if ((state === Scan.PctHigh || state === Scan.PctLow) && HEXDIG[c] === 1) {
+              state = state === Scan.PctHigh ? Scan.PctLow : Scan.Path
+              break
+            }
+          }
           state = this.targetByte(buf, i, off, state)
           if (state === Scan.Done) return FAILED
           break

@@ -62,8 +62,9 @@ export const FAILED = -2
 /**
  * Byte-level scan of a head, resumable across chunks. It finds the end of the head exactly
  * (so llhttp is given the head and nothing else) and enforces what llhttp does not: the
- * status line / request line grammar (S1–S4, version, target form and length), CRLF-only
- * line structure, and the size and count limits (H5). A head that arrives whole skips the
+ * status line / request line grammar (S1–S4; the method, judged whole at its SP; the
+ * request-target's grammar, form and length; the version), CRLF-only line structure, and the
+ * size and count limits (H5). A head that arrives whole skips the
  * field-line scan when llhttp accepts its field lines (`acceptWhole`).
  */
 export class HeadScanner {
@@ -306,7 +307,7 @@ export class HeadScanner {
   }
 
   /**
-   * A request-target byte in `state` other than the hot one (a byte of Path in TARGET_CHARS).
+   * A request-target byte in `state` other than the hot ones (pchar and pct-encoded in a path).
    * Returns the next state, or Scan.Done after recording the failure. The request-target grammar
    * of RFC 9112 §3.2 with RFC 3986 (RULES.md client rules): origin-form = absolute-path [ "?"
    * query ] of pchar, "/", "?" and pct-encoded only (and the browsers' raw characters, uri.ts);

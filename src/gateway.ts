@@ -111,7 +111,8 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   constructor(options: ResolvedOptions) {
     this.options = options
-    this.targets = new Targets(options)
+    // What no exchange reports (unsolicited bytes on an idle pooled connection) goes the same way.
+    this.targets = new Targets(options, (err) => this.report(err, undefined))
     this.reserved = reservedFields(options)
     this.rewritesResponses = rewritesResponses(options)
     this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`

@@ -1,15 +1,17 @@
 // Whole-head rules of RULES.md, once a head is complete: framing (F1–F5, F8), upgrades (F7) and
-// the client rules (request-target form, Host). Each returns the parsed head or the first
-// failure, with the offset of the byte to blame.
+// the client rules (Host). Each returns the parsed head or the first failure, with the offset of
+// the byte to blame. They run once the field section's grammar is known to be valid (H1–H4 come
+// first: RULES.md Decisions), in the order F1, Host, F4, F5, F2, F3, then F7 and F8.
 
 import type { ParseFailure } from '../errors.js'
 import { type CodeTable, REQUEST_CODES, RESPONSE_CODES, Violation } from './codes.js'
-import { type FieldSummary, listMembers, summarize, validHost } from './fields.js'
+import { type FieldSummary, listMembers, summarize } from './fields.js'
 import { FramingError, messageBodyLength } from './framing.js'
 import { equalsLower } from './grammar.js'
 import { FieldKind, type Framing, type RequestHead, type ResponseHead } from './head.js'
 import type { Limits } from './limits.js'
 import type { HeadScanner } from './scanner.js'
+import { isHostIn } from './uri.js'
 
 /** What a response is an answer to. */
 export interface RequestContext {
@@ -128,34 +130,11 @@ export function checkRequestHead(
   const s = summarize(raw, fields, codes)
   if (s.failure !== null) return s.failure
   const minor = scan.minorVersion
-  const method = raw.toString('latin1', 0, scan.methodEnd)
+  // The start line was judged as it was scanned: method, request-target form and grammar.
+  const method = scan.method
   const target = raw.toString('latin1', scan.targetStart, scan.targetEnd)
-  const targetAt = scan.targetStart
-  if (method === 'CONNECT') {
-    return { code: codes[Violation.Method], offset: 0, reason: 'CONNECT is not supported' }
-  }
-  // Request-target forms (RFC 9112 §3.2): origin-form, absolute-form, asterisk-form for OPTIONS.
-  let authority = ''
-  if (target.charCodeAt(0) !== 0x2f) {
-    if (target === '*') {
-      if (method !== 'OPTIONS') {
-        return { code: codes[Violation.Target], offset: targetAt, reason: '"*" target for a method other than OPTIONS' }
-      }
-    } else {
-      const m = /^https?:\/\/([^/?#@]+)([/?].*)?$/i.exec(target)
-      if (m === null) {
-        return {
-          code: codes[Violation.Target],
-          offset: targetAt,
-          reason: 'request-target is not origin-form or absolute-form',
-        }
-      }
-      authority = m[1]
-    }
-  }
   let hosts = 0
-  let hostStart = 0
-  let hostEnd = 0
+  let host = ''
   let expectContinue = false
   let acceptsTrailers = false
   let offered: string[] = []
@@ -163,12 +142,12 @@ export function checkRequestHead(
     const kind = s.kinds[f >> 2]
     if (kind === FieldKind.Host) {
       hosts++
-      hostStart = fields[f + 2]
-      hostEnd = fields[f + 3]
       if (hosts > 1) return { code: codes[Violation.Field], offset: fields[f], reason: 'more than one Host' }
-      if (!validHost(raw, hostStart, hostEnd)) {
-        return { code: codes[Violation.Field], offset: hostStart, reason: 'invalid Host' }
+      // RFC 9110 §7.2: Host = uri-host [ ":" port ] (uri.ts; empty is valid, RFC 9112 §3.2).
+      if (!isHostIn(raw, fields[f + 2], fields[f + 3])) {
+        return { code: codes[Violation.Field], offset: fields[f + 2], reason: 'Host is not uri-host [ ":" port ]' }
       }
+      host = raw.toString('latin1', fields[f + 2], fields[f + 3])
     } else if (kind === FieldKind.Expect) {
       expectContinue = equalsLower(raw, fields[f + 2], fields[f + 3], '100-continue')
     } else if (kind === FieldKind.TE) {
@@ -197,7 +176,7 @@ export function checkRequestHead(
     keepAlive: !close && (minor === 1 || s.connection.includes('keep-alive')),
     method,
     target,
-    host: authority !== '' ? authority : raw.toString('latin1', hostStart, hostEnd),
+    host: scan.authority !== '' ? scan.authority : host,
     expectContinue,
     upgrade,
     acceptsTrailers,

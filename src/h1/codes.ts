@@ -29,20 +29,21 @@ export const enum Violation {
   TransferCoding = 10,
   /** A 101 the client did not ask for (F7). */
   Upgrade = 11,
-  /** Chunk framing (B1) or a forbidden trailer field (B2). */
+  /**
+   * Chunk framing and its limits (B1), the trailer section: its fields as H1–H4, within the head
+   * limits, none of the forbidden ones (B2).
+   */
   Chunk = 12,
-  /** Trailer section over the head limits (B2). */
-  TrailersTooLarge = 13,
   /** Request body over limits.maxRequestBodyBytes. */
-  BodyTooLarge = 14,
+  BodyTooLarge = 13,
   /** The connection ended before the head was complete. */
-  ClosedInHead = 15,
+  ClosedInHead = 14,
   /** The connection ended before the body was complete (B3, B4). */
-  ClosedInBody = 16,
+  ClosedInBody = 15,
   /** Bytes after a complete message where none may follow (B5). */
-  ExtraData = 17,
+  ExtraData = 16,
   /** A state the parser should never be in: a bug. */
-  Internal = 18,
+  Internal = 17,
 }
 
 /** Error codes indexed by Violation. */
@@ -63,7 +64,6 @@ export const RESPONSE_CODES: CodeTable = {
   [Violation.TransferCoding]: 'UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING',
   [Violation.Upgrade]: 'UPSTREAM_INVALID_UPGRADE',
   [Violation.Chunk]: 'UPSTREAM_INVALID_CHUNK',
-  [Violation.TrailersTooLarge]: 'UPSTREAM_INVALID_CHUNK',
   [Violation.BodyTooLarge]: 'GATEWAY_INTERNAL_ERROR',
   [Violation.ClosedInHead]: 'UPSTREAM_CLOSED',
   [Violation.ClosedInBody]: 'UPSTREAM_TRUNCATED_BODY',
@@ -86,7 +86,6 @@ export const REQUEST_CODES: CodeTable = {
   [Violation.TransferCoding]: 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING',
   [Violation.Upgrade]: 'CLIENT_INVALID_HEADER',
   [Violation.Chunk]: 'CLIENT_INVALID_FRAMING',
-  [Violation.TrailersTooLarge]: 'CLIENT_HEADERS_TOO_LARGE',
   [Violation.BodyTooLarge]: 'CLIENT_BODY_TOO_LARGE',
   [Violation.ClosedInHead]: 'CLIENT_ABORTED',
   [Violation.ClosedInBody]: 'CLIENT_ABORTED',

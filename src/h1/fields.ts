@@ -1,5 +1,5 @@
-// Field helpers: list members, Content-Length, Host, and one pass over a head's fields that
-// collects what the framing and connection decisions need (RFC 9110 §5, §7.2, §8.6).
+// Field helpers: list members, Content-Length, and one pass over a head's fields that collects
+// what the framing and connection decisions need (RFC 9110 §5, §8.6). (Host: uri.ts.)
 
 import type { ParseFailure } from '../errors.js'
 import { type CodeTable, Violation } from './codes.js'
@@ -55,22 +55,6 @@ export function parseLength(raw: Buffer, start: number, end: number): number {
     if (n > Number.MAX_SAFE_INTEGER) return -1
   }
   return n
-}
-
-/** uri-host [ ":" port ] characters (RFC 3986 reg-name, IP-literal, IPv4, port). */
-const HOST_CHARS = (() => {
-  const t = new Uint8Array(256)
-  for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%:[]") {
-    t[ch.charCodeAt(0)] = 1
-  }
-  return t
-})()
-
-/** Whether `raw[start, end)` is a Host field value (RFC 9110 §7.2). */
-export function validHost(raw: Buffer, start: number, end: number): boolean {
-  if (end === start) return false
-  for (let i = start; i < end; i++) if (HOST_CHARS[raw[i]] !== 1) return false
-  return true
 }
 
 /** What the fields of a head say about framing and the connection. */

@@ -91,7 +91,7 @@ export interface RequestHead extends Head {
   readonly method: string
   /** The request-target as sent (origin-form, absolute-form or `*`). */
   readonly target: string
-  /** Host field value (or authority of an absolute-form target), '' when absent. */
+  /** Host field value (or authority of an absolute-form target), '' when absent or empty. */
   readonly host: string
   readonly expectContinue: boolean
   /** Protocols offered in Upgrade when Connection names `upgrade`, lowercased; empty otherwise. */

@@ -122,35 +122,21 @@ interface LlhttpExports {
   llhttp_get_http_minor(ptr: number): number
 }
 
-/** Offset of `content_length` (uint64) in wasm32 `llhttp_t`: after 8 four-byte members. */
-const CONTENT_LENGTH_OFFSET = 32
-/**
- * Offset of `flags` (uint16) in wasm32 `llhttp_t`: after content_length, five uint8 (type,
- * method, http_major, http_minor, header_state), uint16 lenient_flags at 46, uint8 upgrade and
- * finish (llhttp 9's llhttp.h).
- */
-const FLAGS_OFFSET = 50
-/** llhttp's F_CONTENT_LENGTH and F_TRANSFER_ENCODING flags: the head had such a field. */
-const F_CONTENT_LENGTH = 0x20
-const F_TRANSFER_ENCODING = 0x200
-
 interface Wasm {
   exports: LlhttpExports
   /** Scratch area the chunk being parsed is copied into. */
   bufferPtr: number
   bufferSize: number
   /**
-   * Views of all of wasm memory, made once rather than per call (a view is an allocation and
-   * `memory.buffer` a C++ getter). Growing the memory detaches them: `refreshViews` after
+   * A view of all of wasm memory, made once rather than per call (a view is an allocation and
+   * `memory.buffer` a C++ getter). Growing the memory detaches it: `refreshView` after
    * anything that may allocate in wasm (`malloc`, `llhttp_alloc`).
    */
   u8: Uint8Array
-  u32: Uint32Array
 }
 
-function refreshViews(w: Wasm): void {
+function refreshView(w: Wasm): void {
   w.u8 = new Uint8Array(w.exports.memory.buffer)
-  w.u32 = new Uint32Array(w.exports.memory.buffer)
 }
 
 let wasm: Wasm | undefined
@@ -215,8 +201,8 @@ function instantiate(): Wasm {
   })
   const exports = instance.exports as unknown as LlhttpExports
   exports._initialize()
-  const w: Wasm = { exports, bufferPtr: 0, bufferSize: 0, u8: new Uint8Array(0), u32: new Uint32Array(0) }
-  refreshViews(w)
+  const w: Wasm = { exports, bufferPtr: 0, bufferSize: 0, u8: new Uint8Array(0) }
+  refreshView(w)
   return w
 }
 
@@ -248,7 +234,7 @@ export class Llhttp {
   constructor(type: ParserType, cbs: LlhttpCallbacks) {
     this.w = getWasm()
     this.ptr = this.w.exports.llhttp_alloc(type)
-    refreshViews(this.w)
+    refreshView(this.w)
     this.callbacks = cbs
   }
 
@@ -277,7 +263,7 @@ export class Llhttp {
       if (w.bufferPtr !== 0) w.exports.free(w.bufferPtr)
       w.bufferSize = Math.ceil(len / 16384) * 16384
       w.bufferPtr = w.exports.malloc(w.bufferSize)
-      refreshViews(w)
+      refreshView(w)
     }
     return w.bufferPtr
   }
@@ -340,31 +326,6 @@ export class Llhttp {
     if (errno === Errno.OK || errno === Errno.PAUSED) return Errno.OK
     this.reason = this.errorReason()
     return errno
-  }
-
-  /**
-   * The bytes llhttp still expects in the current chunk (it keeps the chunk size in
-   * `content_length`, which it has already reduced by the span being delivered). Used to hold
-   * chunk sizes to 2^53 - 1, which llhttp does not; exact up to 2^53, larger values stay larger.
-   */
-  chunkRemaining(): number {
-    const u32 = this.w.u32
-    const i = (this.ptr + CONTENT_LENGTH_OFFSET) >>> 2
-    return u32[i + 1] * 0x1_0000_0000 + u32[i]
-  }
-
-  /**
-   * After `errno` from a head: whether llhttp failed because the head has both Content-Length
-   * and Transfer-Encoding (F2), which it reports as an error of whichever field came second.
-   */
-  lengthAndEncoding(errno: number): boolean {
-    const u8 = this.w.u8
-    const flags = u8[this.ptr + FLAGS_OFFSET] | (u8[this.ptr + FLAGS_OFFSET + 1] << 8)
-    if (errno === Errno.INVALID_TRANSFER_ENCODING) return (flags & F_CONTENT_LENGTH) !== 0
-    if (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) {
-      return (flags & F_TRANSFER_ENCODING) !== 0
-    }
-    return false
   }
 
   private errorReason(): string {

@@ -6,12 +6,12 @@
 import type { ParseFailure } from '../errors.js'
 import { ChunkedCopy } from './chunked-copy.js'
 import { type CodeTable, Violation } from './codes.js'
-import { owsEnd, owsStart } from './grammar.js'
+import { FieldSpans } from './field-spans.js'
 import type { Framing, Head, Trailer } from './head.js'
 import type { Limits } from './limits.js'
 import { Errno, Llhttp, type LlhttpCallbacks, ParserType, Phase, Span, violationFor } from './llhttp.js'
 import { FAILED, HeadScanner, NEED_MORE } from './scanner.js'
-import { isForbiddenTrailer } from './trailers.js'
+import { TrailerFields, TrailerPart } from './trailers.js'
 
 /** Where a message parser is: a message moves through these, and every byte fits one (or fails). */
 export const enum MessageState {
@@ -36,12 +36,20 @@ export interface BodyEvents {
   onComplete(): void
 }
 
-const NO_SPAN = -1
 const HTAB = 0x09
 const SP = 0x20
 const EMPTY = Buffer.alloc(0)
 /** The end of a head: the CRLF of its last line and the empty line. */
 const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1')
+
+/** llhttp's errors about what a Content-Length or Transfer-Encoding field means (F1–F3). */
+function isMeaningError(errno: number): boolean {
+  return (
+    errno === Errno.INVALID_CONTENT_LENGTH ||
+    errno === Errno.UNEXPECTED_CONTENT_LENGTH ||
+    errno === Errno.INVALID_TRANSFER_ENCODING
+  )
+}
 
 export abstract class MessageParser implements LlhttpCallbacks {
   state: MessageState = MessageState.StartLine
@@ -66,17 +74,17 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private readonly ll: Llhttp
   protected events: BodyEvents
 
-  // The head being read. Both arrays are reused from head to head, so parsing a head allocates
-  // no arrays but the copy of `fields` the head gets. (`fieldsEnd` rather than `length = 0`:
-  // emptying an array drops its backing store, which the next head would grow again.)
+  // The head being read: the copies of its earlier pieces (reused from head to head), its fields.
   private readonly headPieces: Buffer[] = []
-  private readonly fields: number[] = []
-  private fieldsEnd = 0
-  /** Added to a span's index in the chunk to get its offset in the head. */
-  private spanBase = 0
-  private lastSpan: Span | typeof NO_SPAN = NO_SPAN
+  private readonly spans = new FieldSpans()
   /** llhttp reached the end of the head in the current execute. */
   private headersComplete = false
+  /**
+   * llhttp's verdict on a field's meaning (F1–F3), held until the head's grammar is known
+   * (`executeFields`), and head offsets of the field names it is no longer shown (`executeHead`).
+   */
+  private deferred: ParseFailure | null = null
+  private readonly disguised: number[] = []
   // The body being read.
   private remaining = 0
   /** Body spans (start, end) of one execute over a chunked body: `bodySpansEnd` entries used. */
@@ -84,20 +92,17 @@ export abstract class MessageParser implements LlhttpCallbacks {
   private bodySpansEnd = 0
   /** Decoded body bytes of the current message delivered so far. */
   private bodyBytes = 0
-  private trailers: [string, string][] = []
-  private trailerBytes = 0
-  private spanFailure: ParseFailure | null = null
+  private readonly trailerFields = new TrailerFields()
   /** The chunk llhttp is executing over (chunked bodies), for decoding trailer spans. */
   private chunk: Buffer = EMPTY
-  /** Where in `chunk` this execute began: span index - chunkPos + offset = message offset. */
-  private chunkPos = 0
   private messageDone = false
-  private readonly chunked = new ChunkedCopy()
+  private readonly chunked: ChunkedCopy
 
   constructor(type: ParserType, codes: CodeTable, events: BodyEvents, limits: Limits) {
     this.codes = codes
     this.events = events
     this.limits = limits
+    this.chunked = new ChunkedCopy(limits)
     this.scanner = new HeadScanner(type === ParserType.Response, codes, limits)
     this.ll = new Llhttp(type, this)
   }
@@ -183,32 +188,98 @@ export abstract class MessageParser implements LlhttpCallbacks {
     if (this.state === MessageState.StartLine && scanner.offset === 0) {
       this.ll.reset()
       if (this.headPieces.length > 0) this.headPieces.length = 0
-      this.fieldsEnd = 0
-      this.lastSpan = NO_SPAN
+      this.spans.reset()
+      this.headersComplete = false
+      this.deferred = null
+      if (this.disguised.length > 0) this.disguised.length = 0
       const whole = this.wholeHead(chunk, pos)
       if (whole >= 0) return this.headParsed(chunk, pos, whole)
     }
-    this.spanBase = scanner.offset - pos
+    const base = scanner.offset - pos
+    const inMethod = scanner.inMethod
     const end = scanner.scan(chunk, pos, chunk.length)
+    // The start line is the scanner's to judge (S1–S4, the request-line rules): its failure
+    // stands, whatever llhttp would say of the bytes before it.
+    if (end === FAILED && !scanner.inFields) return this.failWith(scanner.failure as ParseFailure)
+    let from = pos
+    if (inMethod) {
+      // llhttp is given the method once it was judged whole (RULES.md): on its own it would
+      // refuse it at the first byte no method it knows starts with.
+      if (scanner.inMethod) return this.needMore(chunk, pos)
+      const errno = this.feedMethod(scanner.method)
+      if (errno !== Errno.OK) return this.fail(violationFor(errno, Phase.Head), 0, this.ll.reason)
+      from = scanner.methodEnd + 1 - base
+    }
     const stop = end >= 0 ? end : end === NEED_MORE ? chunk.length : scanner.failIndex
-    if (stop > pos) {
-      const ll = this.ll
-      const errno = this.executeHead(chunk, pos, stop)
-      if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
-      if (errno !== Errno.OK && errno !== Errno.PAUSED && errno !== Errno.PAUSED_UPGRADE) {
-        const violation = ll.lengthAndEncoding(errno) ? Violation.Framing : violationFor(errno, Phase.Head)
-        return this.fail(violation, ll.pos + this.spanBase, ll.reason)
-      }
+    if (stop > from) {
+      this.spans.base = base
+      const failure = this.executeFields(chunk, pos, from, stop)
+      if (failure !== null) return this.failWith(failure)
     }
     if (end === FAILED) return this.failWith(scanner.failure as ParseFailure)
-    if (end === NEED_MORE) {
-      // A copy: the caller may read into the same memory again (a reused read buffer).
-      this.headPieces.push(Buffer.from(chunk.subarray(pos)))
-      this.offset = scanner.offset
-      this.state = scanner.inFields ? MessageState.Fields : MessageState.StartLine
-      return chunk.length
-    }
+    if (end === NEED_MORE) return this.needMore(chunk, pos)
     return this.headParsed(chunk, pos, end)
+  }
+
+  /** The head goes on past `chunk`: keep its bytes from `pos`. */
+  private needMore(chunk: Buffer, pos: number): number {
+    // A copy: the caller may read into the same memory again (a reused read buffer).
+    this.headPieces.push(Buffer.from(chunk.subarray(pos)))
+    this.offset = this.scanner.offset
+    this.state = this.scanner.inFields ? MessageState.Fields : MessageState.StartLine
+    return chunk.length
+  }
+
+  /** A request's method and its SP, to llhttp: bytes that make no span. */
+  private feedMethod(method: string): number {
+    const n = method.length + 1
+    const at = this.ll.input(n)
+    const mem = this.ll.memory
+    for (let k = 0; k < method.length; k++) mem[at + k] = method.charCodeAt(k)
+    mem[at + method.length] = SP
+    return this.ll.run(0, n)
+  }
+
+  /**
+   * llhttp over the head bytes `chunk[from, stop)` (the head began at `chunk[pos]` or before).
+   * What llhttp finds wrong with what a Content-Length or Transfer-Encoding field means, as the
+   * bytes stream, is not final: RULES.md judges a head's field grammar (H1–H4) before its
+   * fields' meaning, and Host before F2–F3 (check-head.ts). So llhttp reads the head again with
+   * that field's name disguised (a field without meaning to it, whose grammar it still checks),
+   * and its verdict is `deferred`: check-head.ts judges the meaning with the whole head, and the
+   * verdict stands only if those checks find nothing.
+   */
+  private executeFields(chunk: Buffer, pos: number, from: number, stop: number): ParseFailure | null {
+    const ll = this.ll
+    let errno = this.executeHead(chunk, from, stop)
+    while (isMeaningError(errno)) {
+      this.deferred ??= {
+        code: this.codes[violationFor(errno, Phase.Head)],
+        offset: ll.pos + this.spans.base,
+        reason: ll.reason,
+      }
+      // After the last field (llhttp's check of the whole head): the head is complete.
+      if (this.headersComplete) return null
+      // Mid-head: the field being read is the last one named; disguise its name's last byte.
+      const nameEnd = this.spans.lastNameEnd
+      if (nameEnd === 0 || this.disguised.includes(nameEnd - 1)) break
+      this.disguised.push(nameEnd - 1)
+      errno = this.executeAgain(chunk, pos, stop)
+    }
+    if (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) return null
+    return { code: this.codes[violationFor(errno, Phase.Head)], offset: ll.pos + this.spans.base, reason: ll.reason }
+  }
+
+  /** llhttp again over the whole head so far (the earlier pieces, then `chunk[pos, stop)`). */
+  private executeAgain(chunk: Buffer, pos: number, stop: number): number {
+    const pieces = this.headPieces
+    const head = pieces.length === 0 ? chunk.subarray(pos, stop) : Buffer.concat([...pieces, chunk.subarray(pos, stop)])
+    this.ll.reset()
+    this.spans.reset()
+    this.headersComplete = false
+    // Indexes in `head` are head offsets.
+    this.spans.base = 0
+    return this.executeHead(head, 0, head.length)
   }
 
   /**
@@ -227,21 +298,18 @@ export abstract class MessageParser implements LlhttpCallbacks {
     // (Too large a head fails the size limit: the byte-by-byte way says where.)
     if (crlf < 0 || crlf + 4 - pos > this.limits.maxHeaderBytes) return -1
     const end = crlf + 4
-    this.spanBase = -pos
-    this.headersComplete = false
+    this.spans.base = -pos
     const errno = this.executeHead(chunk, pos, end)
     if (
       (errno === Errno.OK || errno === Errno.PAUSED || errno === Errno.PAUSED_UPGRADE) &&
       this.headersComplete &&
-      this.spanFailure === null &&
-      this.scanner.acceptWhole(chunk, pos, end, this.fieldsEnd >> 2)
+      this.scanner.acceptWhole(chunk, pos, end, this.spans.count)
     ) {
       return end
     }
     this.ll.reset()
-    this.fieldsEnd = 0
-    this.lastSpan = NO_SPAN
-    this.spanFailure = null
+    this.spans.reset()
+    this.headersComplete = false
     return -1
   }
 
@@ -251,16 +319,24 @@ export abstract class MessageParser implements LlhttpCallbacks {
    * interprets: `Transfer-Encoding: chunked<HTAB>` is not chunked to it (it would read the body
    * as close-delimited while we decode chunks) and `Content-Length: 5<HTAB>` is invalid. Where
    * HTAB is not allowed, SP is not either (before a colon, at the start of a line; the start line
-   * is the scanner's), and spans index the caller's bytes, so the head keeps its HTABs.
+   * is the scanner's), and spans index the caller's bytes, so the head keeps its HTABs. The last
+   * byte of each `disguised` field name is given changed (still a tchar): a field llhttp gives
+   * no meaning to (see executeFields).
    */
   private executeHead(chunk: Buffer, start: number, end: number): number {
     const ll = this.ll
     const tab = chunk.subarray(start, end).indexOf(HTAB)
-    if (tab < 0) return ll.execute(chunk, start, end)
+    const disguised = this.disguised
+    if (tab < 0 && disguised.length === 0) return ll.execute(chunk, start, end)
     const at = ll.input(end - start)
     const mem = ll.memory
     mem.set(chunk.subarray(start, end), at)
-    for (let i = at + tab; i < at + end - start; i++) if (mem[i] === HTAB) mem[i] = SP
+    if (tab >= 0) for (let i = at + tab; i < at + end - start; i++) if (mem[i] === HTAB) mem[i] = SP
+    for (let k = 0; k < disguised.length; k++) {
+      const i = disguised[k] - this.spans.base
+      // "Content-Length" ends in h, "Transfer-Encoding" in g: i and f make names without meaning.
+      if (i >= start && i < end) mem[at + i - start] ^= 1
+    }
     return ll.run(start, end)
   }
 
@@ -279,23 +355,16 @@ export abstract class MessageParser implements LlhttpCallbacks {
       chunk.copy(copy, 0, pos, end)
       raw = copy
     }
-    const scratch = this.fields
-    const n = this.fieldsEnd
-    for (let f = 0; f < n; f += 4) {
-      const vs = owsStart(raw, scratch[f + 2], scratch[f + 3])
-      scratch[f + 2] = vs
-      scratch[f + 3] = owsEnd(raw, vs, scratch[f + 3])
-    }
-    const fields = scratch.slice(0, n)
+    const fields = this.spans.take(raw)
     const head = this.checkHead(raw, fields)
     if ('code' in head) return this.failWith(head)
-    // Per-message body state: a message that failed in its trailers must not leak them (or
-    // their size) into the next message on the connection.
+    // llhttp refused what a field means and our own checks found nothing: its verdict stands.
+    if (this.deferred !== null) return this.failWith(this.deferred)
+    // Per-message body state: a message that failed in its trailers must not leak them into the
+    // next message on the connection.
     this.bodyBytes = 0
-    if (this.trailers.length > 0) this.trailers = []
-    this.trailerBytes = 0
+    this.trailerFields.clear()
     this.state = this.acceptHead(head)
-    this.lastSpan = NO_SPAN
     return end
   }
 
@@ -303,14 +372,13 @@ export abstract class MessageParser implements LlhttpCallbacks {
     this.bodySpansEnd = 0
     this.messageDone = false
     this.chunk = chunk
-    this.chunkPos = pos
     // llhttp gets the framing but not the chunk data, which it only counts (chunked-copy.ts).
     const ll = this.ll
     const input = ll.input(chunk.length - pos)
     this.chunked.copy(chunk, pos, chunk.length, ll.memory, input)
-    // A malformed chunk-ext (RFC 9112 §7.1.1), which llhttp may accept: stop llhttp before it.
-    const badExt = this.chunked.failAt
-    const errno = ll.run(pos, badExt >= 0 ? badExt : chunk.length)
+    // A byte breaking a rule llhttp does not check (chunked-copy.ts): stop llhttp before it.
+    const badAt = this.chunked.failAt
+    const errno = ll.run(pos, badAt >= 0 ? badAt : chunk.length)
     this.chunk = EMPTY
     const spans = this.bodySpans
     for (let i = 0; i < this.bodySpansEnd; i += 2) {
@@ -325,44 +393,26 @@ export abstract class MessageParser implements LlhttpCallbacks {
       this.bodyBytes += spans[i + 1] - spans[i]
       this.events.onBody(chunk.subarray(spans[i], spans[i + 1]))
     }
-    if (this.spanFailure !== null) return this.failWith(this.takeSpanFailure())
     if (errno === Errno.PAUSED && this.messageDone) {
       this.offset += ll.pos - pos
-      const failure = this.checkTrailers()
-      if (failure !== null) return this.failWith(failure)
-      if (this.trailers.length > 0) {
-        const trailers = this.trailers
-        this.trailers = []
-        this.events.onTrailers(trailers)
+      // B2: no framing, routing or other field RFC 9110 §6.5.1 keeps out of a trailer section.
+      const forbidden = this.trailerFields.forbidden()
+      if (forbidden !== null) {
+        return this.fail(Violation.Chunk, this.offset, `${forbidden} is not allowed in a trailer section`)
       }
+      const trailers = this.trailerFields.take()
+      if (trailers.length > 0) this.events.onTrailers(trailers)
       this.state = this.messageEnded()
       return ll.pos
     }
-    if (errno === Errno.OK && badExt >= 0) {
-      return this.fail(Violation.Chunk, this.offset + badExt - pos, 'invalid chunk-ext')
+    if (errno === Errno.OK && badAt >= 0) {
+      return this.fail(Violation.Chunk, this.offset + badAt - pos, this.chunked.failReason)
     }
     if (errno === Errno.OK) {
       this.offset += chunk.length - pos
       return chunk.length
     }
     return this.fail(violationFor(errno, Phase.Body), this.offset + ll.pos - pos, ll.reason)
-  }
-
-  private checkTrailers(): ParseFailure | null {
-    const code = this.codes[Violation.Chunk]
-    for (const t of this.trailers) {
-      t[1] = t[1].replace(/^[ \t]+|[ \t]+$/g, '')
-      if (isForbiddenTrailer(t[0].toLowerCase())) {
-        return { code, offset: this.offset, reason: `${t[0]} is not allowed in a trailer section` }
-      }
-    }
-    return null
-  }
-
-  private takeSpanFailure(): ParseFailure {
-    const f = this.spanFailure as ParseFailure
-    this.spanFailure = null
-    return f
   }
 
   /** End of input (FIN). A close-delimited body ends here; anything else unfinished is a failure. */
@@ -394,16 +444,7 @@ export abstract class MessageParser implements LlhttpCallbacks {
 
   onSpan(kind: Span, start: number, end: number): number {
     if (kind === Span.Body) {
-      // Checked before the span is recorded: no byte of an oversized chunk is delivered, whatever
-      // the chunking (the first span of a chunk always starts at its first data byte).
-      if (this.ll.chunkRemaining() + (end - start) > Number.MAX_SAFE_INTEGER) {
-        this.spanFailure = {
-          code: this.codes[Violation.Chunk],
-          offset: this.offset + start - this.chunkPos,
-          reason: 'chunk size larger than 2^53-1',
-        }
-        return -1
-      }
+      // (A chunk size over 2^53 - 1 never gets here: chunked-copy.ts stops llhttp at its digits.)
       const n = this.bodySpansEnd
       this.bodySpans[n] = start
       this.bodySpans[n + 1] = end
@@ -411,64 +452,14 @@ export abstract class MessageParser implements LlhttpCallbacks {
       return 0
     }
     if (kind === Span.HeaderField || kind === Span.HeaderValue) {
-      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers)
-        return this.onTrailerSpan(kind, start, end)
-      // Four offsets per field (name start, name end, value start, value end); a span that
-      // continues the previous one (the chunk ended inside it) extends it.
-      const fields = this.fields
-      const n = this.fieldsEnd
-      const s = start + this.spanBase
-      const e = end + this.spanBase
-      if (kind === this.lastSpan) {
-        fields[n - (kind === Span.HeaderField ? 3 : 1)] = e
-        if (kind === Span.HeaderField) {
-          fields[n - 2] = e
-          fields[n - 1] = e
-        }
-      } else if (kind === Span.HeaderField) {
-        fields[n] = s
-        fields[n + 1] = e
-        fields[n + 2] = e
-        fields[n + 3] = e
-        this.fieldsEnd = n + 4
-      } else {
-        fields[n - 2] = s
-        fields[n - 1] = e
+      if (this.state === MessageState.BodyChunked || this.state === MessageState.Trailers) {
+        this.state = MessageState.Trailers
+        const part = kind === Span.HeaderField ? TrailerPart.Name : TrailerPart.Value
+        this.trailerFields.add(part, this.chunk.toString('latin1', start, end))
+        return 0
       }
-      this.lastSpan = kind
-      return 0
     }
-    this.lastSpan = kind
-    return 0
-  }
-
-  private onTrailerSpan(kind: Span, start: number, end: number): number {
-    this.state = MessageState.Trailers
-    const text = this.chunk.toString('latin1', start, end)
-    const trailers = this.trailers
-    // A field line costs its name, ": ", its value and CRLF, counted once per line however the
-    // chunking cut its spans.
-    this.trailerBytes += end - start + (kind === this.lastSpan ? 0 : 2)
-    if (kind === this.lastSpan && trailers.length > 0) {
-      trailers[trailers.length - 1][kind === Span.HeaderField ? 0 : 1] += text
-    } else if (kind === Span.HeaderField) {
-      trailers.push([text, ''])
-    } else if (trailers.length > 0) {
-      trailers[trailers.length - 1][1] = text
-    }
-    this.lastSpan = kind
-    // Blame a byte the chunking cannot move: the start of the field one too many (its name's
-    // first span starts there), or the byte that crossed the size limit.
-    const tooMany = trailers.length > this.limits.maxHeaderCount
-    const over = this.trailerBytes - this.limits.maxHeaderBytes
-    if (tooMany || over > 0) {
-      this.spanFailure = {
-        code: this.codes[Violation.TrailersTooLarge],
-        offset: this.offset - this.chunkPos + (tooMany ? start : end - over),
-        reason: 'trailer section too large',
-      }
-      return -1
-    }
+    this.spans.add(kind, start, end)
     return 0
   }
 

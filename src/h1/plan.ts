@@ -126,7 +126,10 @@ export function requestFields(request: RequestHead, f: Forwarding): string {
     fields += `X-Forwarded-For: ${f.forwarded.for}\r\nX-Forwarded-Proto: ${f.forwarded.proto}\r\n`
     if (request.host !== '') fields += `X-Forwarded-Host: ${request.host}\r\n`
   }
-  if (request.host === '' && f.defaultHost !== null) fields += `Host: ${f.defaultHost}\r\n`
+  // (An empty Host field is valid and goes as received, RULES.md: no second Host beside it.)
+  if (request.host === '' && f.defaultHost !== null && !request.kinds.includes(FieldKind.Host)) {
+    fields += `Host: ${f.defaultHost}\r\n`
+  }
   const framing = request.framing
   if (framing.kind === 'length') fields += `Content-Length: ${framing.length}\r\n`
   else if (framing.kind === 'chunked') fields += 'Transfer-Encoding: chunked\r\n'

@@ -1,12 +1,14 @@
-// The byte-level scan of a head: start line grammar (status line S1–S4, request line and
-// request-target), CRLF-only line structure and the size limits (H5), resumable across chunks.
-// llhttp checks the field grammar itself; this finds the exact end of the head, so llhttp is
-// given the head and nothing else.
+// The byte-level scan of a head: start line grammar (status line S1–S4, request line: method,
+// request-target, version), CRLF-only line structure and the size limits (H5), resumable across
+// chunks. llhttp checks the field grammar itself; this finds the exact end of the head, so llhttp
+// is given the head and nothing else. The start line is this scanner's alone to judge.
 
 import type { ParseFailure } from '../errors.js'
 import { type CodeTable, Violation } from './codes.js'
-import { DIGIT, REASON, TARGET, TOKEN } from './grammar.js'
+import { DIGIT, HEXDIG, REASON, TOKEN } from './grammar.js'
 import type { Limits } from './limits.js'
+import { isForwardedMethod } from './methods.js'
+import { AUTHORITY_CHARS, isAuthority, TARGET_CHARS } from './uri.js'
 
 const CR = 0x0d
 const LF = 0x0a
@@ -22,19 +24,35 @@ const enum Scan {
   Reason = 4,
   // request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3)
   Method = 5,
-  Target = 6,
-  RequestVersion = 7,
-  RequestCR = 8,
-  StartLineLF = 9,
+  /** The first byte of the request-target decides its form (RFC 9112 §3.2). */
+  TargetStart = 6,
+  /** origin-form, and the path and query of absolute-form: a table lookup per byte. */
+  Path = 7,
+  /** pct-encoded = "%" HEXDIG HEXDIG: the first and the second HEXDIG. */
+  PctHigh = 8,
+  PctLow = 9,
+  /** asterisk-form: "*" and nothing more. */
+  Asterisk = 10,
+  /** absolute-form: "http://" or "https://" (case-insensitive, RFC 3986 §3.1). */
+  Scheme = 11,
+  Authority = 12,
+  RequestVersion = 13,
+  RequestCR = 14,
+  StartLineLF = 15,
   // field lines (RFC 9112 §5): name ":" OWS value OWS CRLF, then an empty line
-  LineStart = 10,
-  Line = 11,
-  LineLF = 12,
-  EndLF = 13,
-  Done = 14,
+  LineStart = 16,
+  Line = 17,
+  LineLF = 18,
+  EndLF = 19,
+  Done = 20,
 }
 
 const HTTP_1 = 'HTTP/1.'
+const SCHEME = 'https://'
+const PERCENT = 0x25
+const SLASH = 0x2f
+const QUESTION = 0x3f
+const STAR = 0x2a
 
 /** Scanner result: more bytes needed. */
 export const NEED_MORE = -1
@@ -44,8 +62,9 @@ export const FAILED = -2
 /**
  * Byte-level scan of a head, resumable across chunks. It finds the end of the head exactly
  * (so llhttp is given the head and nothing else) and enforces what llhttp does not: the
- * status line / request line grammar (S1–S4, version, target form and length), CRLF-only
- * line structure, and the size and count limits (H5). A head that arrives whole skips the
+ * status line / request line grammar (S1–S4; the method, judged whole at its SP; the
+ * request-target's grammar, form and length; the version), CRLF-only line structure, and the
+ * size and count limits (H5). A head that arrives whole skips the
  * field-line scan when llhttp accepts its field lines (`acceptWhole`).
  */
 export class HeadScanner {
@@ -56,11 +75,23 @@ export class HeadScanner {
   status = 0
   reasonStart = 0
   reasonEnd = 0
+  /** The method, once its SP was scanned (requests). */
+  method = ''
   methodEnd = 0
   targetStart = 0
   targetEnd = 0
+  /** Offset of the first request-target byte past limits.maxUrlBytes. */
+  private targetLimit = 0
+  /** An absolute-form target's authority (RFC 9112 §3.2.2), or '' for the other forms. */
+  authority = ''
   fieldLines = 0
+  /** Offset of the first field line once the start line is complete; 0 before. */
+  fieldsStart = 0
   private state: Scan
+  /** The method's bytes from earlier chunks, while its SP has not arrived. */
+  private methodPrefix = ''
+  /** The absolute-form target is https (its scheme has one more letter). */
+  private https = false
   private readonly response: boolean
   private readonly codes: CodeTable
   private readonly limits: Limits
@@ -77,6 +108,10 @@ export class HeadScanner {
     this.offset = 0
     this.status = 0
     this.fieldLines = 0
+    this.fieldsStart = 0
+    this.method = ''
+    this.methodPrefix = ''
+    this.authority = ''
     this.state = this.response ? Scan.Version : Scan.Method
   }
 
@@ -84,7 +119,7 @@ export class HeadScanner {
    * Scan `buf[start, end)`. Returns the index just after the head's final LF, NEED_MORE when
    * every byte was consumed without reaching it, or FAILED (then `failure` and `failIndex`).
    */
-  scan(buf: Uint8Array, start: number, end: number): number {
+  scan(buf: Buffer, start: number, end: number): number {
     const max = this.limits.maxHeaderBytes
     let i = start
     let off = this.offset
@@ -150,26 +185,45 @@ export class HeadScanner {
         case Scan.Method:
           if (TOKEN[c] === 1) break
           if (c === SP && off > 0) {
+            // method = token (RFC 9110 §9.1), judged whole once its SP arrives: a token the
+            // gateway does not forward is 501 whatever follows (RULES.md; methods.ts). Every byte
+            // of this call so far was a method byte: Method is the first state.
+            const method = this.methodPrefix + buf.toString('latin1', start, i)
+            if (!isForwardedMethod(method)) {
+              return this.fail(i, 0, Violation.Method, `method ${JSON.stringify(method)} is not supported`)
+            }
+            this.method = method
             this.methodEnd = off
             this.targetStart = off + 1
-            state = Scan.Target
+            this.targetLimit = off + 1 + this.limits.maxUrlBytes
+            state = Scan.TargetStart
             break
           }
           return this.fail(i, off, Violation.StartLine, off === 0 ? 'request line expected' : 'method is not a token')
-        case Scan.Target:
-          if (TARGET[c] === 1) {
-            if (off - this.targetStart >= this.limits.maxUrlBytes) {
-              const max = this.limits.maxUrlBytes
-              return this.fail(i, off, Violation.TargetTooLong, `request-target longer than ${max} bytes`)
+        case Scan.Path:
+        case Scan.PctHigh:
+        case Scan.PctLow:
+        case Scan.TargetStart:
+        case Scan.Asterisk:
+        case Scan.Scheme:
+        case Scan.Authority:
+          // The hot cases: pchar, "/", "?" and the browsers' raw characters (uri.ts), and
+          // pct-encoded, within the length limit; anything else is targetByte's.
+          if (off < this.targetLimit) {
+            if (state === Scan.Path) {
+              if (TARGET_CHARS[c] === 1) break
+              if (c === PERCENT) {
+                state = Scan.PctHigh
+                break
+              }
+            } else if ((state === Scan.PctHigh || state === Scan.PctLow) && HEXDIG[c] === 1) {
+              state = state === Scan.PctHigh ? Scan.PctLow : Scan.Path
+              break
             }
-            break
           }
-          if (c === SP && off > this.targetStart) {
-            this.targetEnd = off
-            state = Scan.RequestVersion
-            break
-          }
-          return this.fail(i, off, Violation.Target, 'invalid byte in the request-target')
+          state = this.targetByte(buf, i, off, state)
+          if (state === Scan.Done) return FAILED
+          break
         case Scan.RequestVersion: {
           const pos = off - this.targetEnd - 1
           const expected = pos < 7 ? HTTP_1.charCodeAt(pos) : -1
@@ -194,6 +248,7 @@ export class HeadScanner {
           return this.fail(i, off, Violation.StartLine, 'expected CRLF after the HTTP-version')
         case Scan.StartLineLF:
           if (c === LF) {
+            this.fieldsStart = off + 1
             state = Scan.LineStart
             break
           }
@@ -247,7 +302,115 @@ export class HeadScanner {
     }
     this.offset = off
     this.state = state
+    if (state === Scan.Method) this.methodPrefix += buf.toString('latin1', start, end)
     return NEED_MORE
+  }
+
+  /**
+   * A request-target byte in `state` other than the hot ones (pchar and pct-encoded in a path).
+   * Returns the next state, or Scan.Done after recording the failure. The request-target grammar
+   * of RFC 9112 §3.2 with RFC 3986 (RULES.md client rules): origin-form = absolute-path [ "?"
+   * query ] of pchar, "/", "?" and pct-encoded only (and the browsers' raw characters, uri.ts);
+   * absolute-form = "http(s)://" authority, then a path and query as origin-form's; asterisk-form
+   * = "*", for OPTIONS only. A byte that no target can go on with is blamed where it is; a wrong
+   * form or authority, at the target's first byte.
+   */
+  private targetByte(buf: Buffer, i: number, off: number, state: Scan): Scan {
+    const c = buf[i]
+    const at = off - this.targetStart
+    if (c === SP) {
+      if (state === Scan.Path || state === Scan.Asterisk || state === Scan.Authority)
+        return this.endTarget(i, off, state)
+      if (at === 0) return this.failed(i, off, Violation.StartLine, 'empty request-target')
+      return this.failed(
+        i,
+        state === Scan.Scheme ? this.targetStart : off,
+        Violation.Target,
+        'incomplete request-target',
+      )
+    }
+    // The length first, as for any visible byte: longer than maxUrlBytes is 414 (RULES.md).
+    if (off >= this.targetLimit && c > SP && c < 0x7f) {
+      this.tooLong(i, off)
+      return Scan.Done
+    }
+    switch (state) {
+      case Scan.TargetStart:
+        if (c === SLASH) return Scan.Path
+        if (c === STAR) return Scan.Asterisk
+        this.https = false
+        if ((c | 0x20) === 0x68) return Scan.Scheme
+        return this.failed(
+          i,
+          off,
+          Violation.Target,
+          'request-target is not origin-form, absolute-form or asterisk-form',
+        )
+      case Scan.Path:
+        if (c === PERCENT) return Scan.PctHigh
+        return this.failed(i, off, Violation.Target, 'invalid byte in the request-target')
+      case Scan.PctHigh:
+      case Scan.PctLow:
+        if (HEXDIG[c] === 1) return state === Scan.PctHigh ? Scan.PctLow : Scan.Path
+        return this.failed(i, off, Violation.Target, '"%" not followed by two HEXDIG')
+      case Scan.Scheme: {
+        // "http" "s"? "://", the letters in any case.
+        const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+        if (at === 4 && lower === 0x73) {
+          this.https = true
+          return Scan.Scheme
+        }
+        const k = this.https || at < 4 ? at : at + 1
+        if (lower === SCHEME.charCodeAt(k)) {
+          if (k < SCHEME.length - 1) return Scan.Scheme
+          this.authority = ''
+          return Scan.Authority
+        }
+        return this.failed(i, this.targetStart, Violation.Target, 'request-target is not http(s) absolute-form')
+      }
+      case Scan.Authority:
+        if (AUTHORITY_CHARS[c] === 1) {
+          this.authority += String.fromCharCode(c)
+          return Scan.Authority
+        }
+        if (c === SLASH || c === QUESTION) {
+          return isAuthority(this.authority) ? Scan.Path : this.badAuthority(i)
+        }
+        return this.badAuthority(i)
+      default:
+        // Asterisk: "*" is the whole target.
+        return this.failed(i, this.targetStart, Violation.Target, 'asterisk-form is "*" alone')
+    }
+  }
+
+  /** The SP after the request-target (in `state`) at `buf[i]`. */
+  private endTarget(i: number, off: number, state: Scan): Scan {
+    if (state === Scan.Authority && !isAuthority(this.authority)) return this.badAuthority(i)
+    // RFC 9112 §3.2.4: asterisk-form only for OPTIONS.
+    if (state === Scan.Asterisk && this.method !== 'OPTIONS') {
+      return this.failed(i, this.targetStart, Violation.Target, '"*" target for a method other than OPTIONS')
+    }
+    this.targetEnd = off
+    return Scan.RequestVersion
+  }
+
+  /**
+   * RFC 9110 §4.2: an http(s) URI's authority is uri-host [ ":" port ], with a host (§4.2.1) and
+   * no userinfo (§4.2.4).
+   */
+  private badAuthority(i: number): Scan {
+    return this.failed(i, this.targetStart, Violation.Target, 'absolute-form authority is not uri-host [ ":" port ]')
+  }
+
+  private tooLong(i: number, off: number): number {
+    const max = this.limits.maxUrlBytes
+    return this.fail(i, off, Violation.TargetTooLong, `request-target longer than ${max} bytes`)
+  }
+
+  /** `fail`, for the target states: Scan.Done stands for the failure. */
+  private failed(i: number, offset: number, violation: Violation, reason: string): Scan {
+    this.fail(i, offset, violation, reason)
+    return Scan.Done
   }
 
   /**
@@ -258,7 +421,7 @@ export class HeadScanner {
    * same way (the scanner is then at its end); otherwise resets the scanner and returns false,
    * and the caller scans the head with `scan`.
    */
-  acceptWhole(buf: Uint8Array, start: number, end: number, fieldLines: number): boolean {
+  acceptWhole(buf: Buffer, start: number, end: number, fieldLines: number): boolean {
     if (
       this.offset === 0 &&
       end - start <= this.limits.maxHeaderBytes &&
@@ -278,9 +441,14 @@ export class HeadScanner {
   /** Index in the last scanned buffer of the failing byte. */
   failIndex = 0
 
-  /** The start line is complete and field lines are being read. */
+  /** The start line is complete and field lines are being read (also after a failure there). */
   get inFields(): boolean {
-    return this.state >= Scan.LineStart
+    return this.fieldsStart > 0
+  }
+
+  /** A request's method is being read: its SP has not arrived (or it failed there). */
+  get inMethod(): boolean {
+    return !this.response && this.method === ''
   }
 
   private fail(index: number, offset: number, violation: Violation, reason: string): number {

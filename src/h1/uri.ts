@@ -28,6 +28,13 @@ export const TARGET_CHARS = table(`${UNRESERVED}${SUB_DELIMS}:@/?${BROWSER_RAW}`
 /** reg-name = *( unreserved / pct-encoded / sub-delims ) (pct-encoded checked apart). */
 const REG_NAME = table(`${UNRESERVED}${SUB_DELIMS}`)
 
+/**
+ * Bytes an absolute-form target's authority (RFC 9112 §3.2.2) may hold: those of reg-name,
+ * pct-encoded, IP-literal (IPv6address, IPvFuture) and port. The byte-level gate of the scanner;
+ * `isAuthority` checks the grammar once the authority is complete.
+ */
+export const AUTHORITY_CHARS = table(`${UNRESERVED}${SUB_DELIMS}%:[]`)
+
 /** Whether `s[i, i + 3)` is pct-encoded: "%" HEXDIG HEXDIG. */
 function pctEncoded(s: string, i: number): boolean {
   return (
@@ -113,9 +120,39 @@ function isIPLiteral(inner: string): boolean {
 /**
  * Host = uri-host [ ":" port ] (RFC 9110 §7.2); uri-host = IP-literal / IPv4address / reg-name,
  * port = *DIGIT (RFC 3986 §3.2.2, §3.2.3). No userinfo ("@" is not in reg-name); an IPv6 address
- * only in brackets. An empty Host is valid: the target URI has no authority (RFC 9112 §3.2).
+ * only in brackets. An empty Host is valid: the target URI has no authority (RFC 9112 §3.2). An
+ * empty host with a port (`:80`) is not: it stands for an http URI with an empty host, which a
+ * recipient MUST reject (RFC 9110 §4.2.1; RULES.md Decisions).
  */
 export function isHost(s: string): boolean {
+  return s === '' || isAuthority(s)
+}
+
+/**
+ * `isHost` of the latin1 bytes `buf[start, end)` (a field value): the usual reg-name [ ":" port ]
+ * is decided by a table lookup per byte; anything else (an IP literal, pct-encoding, an empty
+ * host, a byte outside the grammar) by `isHost` on the decoded value.
+ */
+export function isHostIn(buf: Buffer, start: number, end: number): boolean {
+  let i = start
+  while (i < end && REG_NAME[buf[i]] === 1) i++
+  if (i > start) {
+    if (i === end) return true
+    if (buf[i] === 0x3a) {
+      let j = i + 1
+      while (j < end && buf[j] >= 0x30 && buf[j] <= 0x39) j++
+      if (j === end) return true
+    }
+  }
+  return isHost(buf.toString('latin1', start, end))
+}
+
+/**
+ * uri-host [ ":" port ] with a non-empty uri-host: a Host that is not empty, and the authority of
+ * an absolute-form target (RFC 9110 §4.2.1: an http URI with an empty host is invalid; §4.2.4:
+ * userinfo is an error).
+ */
+export function isAuthority(s: string): boolean {
   let hostEnd = s.length
   if (s.charCodeAt(0) === 0x5b) {
     const close = s.indexOf(']')
@@ -125,7 +162,7 @@ export function isHost(s: string): boolean {
   } else {
     const colon = s.indexOf(':')
     if (colon >= 0) hostEnd = colon
-    if (!isRegName(s, 0, hostEnd)) return false
+    if (hostEnd === 0 || !isRegName(s, 0, hostEnd)) return false
   }
   for (let i = hostEnd + 1; i < s.length; i++) {
     const c = s.charCodeAt(i)

@@ -1,6 +1,7 @@
 // Keep-alive connections to one upstream target: idle ones are reused, at most maxSockets are
 // open, and users wait in order when all are busy.
 
+import { GatewayError } from '../errors.js'
 import type { Limits } from '../h1/limits.js'
 import type { ResolvedTarget } from '../options.js'
 import { type ConnectionOwner, ConnState, UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
@@ -14,15 +15,20 @@ export interface PoolConfig {
   readonly limits: Limits
 }
 
+/** Where a pool reports what no exchange is there to report (the gateway's report path). */
+export type PoolWarning = (err: GatewayError) => void
+
 export class UpstreamPool implements ConnectionOwner {
   readonly config: PoolConfig
   private readonly idle: UpstreamConnection[] = []
   private readonly waiting: UpstreamUser[] = []
   private open = 0
   private closed = false
+  private readonly warn: PoolWarning
 
-  constructor(config: PoolConfig) {
+  constructor(config: PoolConfig, warn: PoolWarning = () => {}) {
     this.config = config
+    this.warn = warn
   }
 
   /**
@@ -82,6 +88,18 @@ export class UpstreamPool implements ConnectionOwner {
     conn.setSocketTimeout(0)
     conn.parkIdle(this.config.keepAliveTimeout)
     this.idle.push(conn)
+  }
+
+  /**
+   * RULES.md: unsolicited bytes on an idle pooled connection are reported as a warning,
+   * UPSTREAM_EXTRA_DATA (the connection then closes). No client got anything of them: status 0.
+   */
+  unsolicited(conn: UpstreamConnection, bytes: number): void {
+    const where = `${this.config.target.url}, after ${conn.served} response(s)`
+    const err = new GatewayError('UPSTREAM_EXTRA_DATA', `${bytes} unsolicited bytes on an idle connection (${where})`, {
+      status: 0,
+    })
+    this.warn(err)
   }
 
   /** Called by a connection as it closes. */

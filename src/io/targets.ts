@@ -5,7 +5,7 @@
 // other target to prefer).
 
 import type { Balance, ResolvedOptions, ResolvedTarget } from '../options.js'
-import { UpstreamPool } from './pool.js'
+import { type PoolWarning, UpstreamPool } from './pool.js'
 
 export const enum Health {
   Up = 0,
@@ -91,7 +91,11 @@ export class Targets {
   /** power-of-two-choices draws from this; tests pass a seeded one, so that a failure replays. */
   private readonly random: () => number
 
-  constructor(options: ResolvedOptions, random: () => number = Math.random) {
+  /**
+   * `warn`: where the pools report what happens on no exchange's connection (idle ones);
+   * `random`: what power-of-two-choices draws from (tests pass a seeded one).
+   */
+  constructor(options: ResolvedOptions, warn?: PoolWarning, random: () => number = Math.random) {
     this.random = random
     this.balance = options.balance
     this.health = options.health
@@ -100,14 +104,17 @@ export class Targets {
       (config) =>
         new Target(
           config,
-          new UpstreamPool({
-            target: config,
-            connectTimeout: options.timeouts.connect,
-            keepAliveTimeout: options.timeouts.keepAlive,
-            maxSockets: options.pool.maxSockets,
-            maxIdle: options.pool.maxIdle,
-            limits: options.limits,
-          }),
+          new UpstreamPool(
+            {
+              target: config,
+              connectTimeout: options.timeouts.connect,
+              keepAliveTimeout: options.timeouts.keepAlive,
+              maxSockets: options.pool.maxSockets,
+              maxIdle: options.pool.maxIdle,
+              limits: options.limits,
+            },
+            warn,
+          ),
         ),
     )
     for (const target of this.targets) this.byUrl.set(target.config.url, target)

@@ -1,7 +1,8 @@
 // One connection to an upstream target: the socket, its read buffer, its response parser, and
 // what its connect errors mean. A connection is Connecting, Busy (bound to one user: an exchange
 // or a tunnel), Idle (in the pool) or Closed. An idle connection that closes, or sends anything
-// at all, is dropped: it is never handed to an exchange again.
+// at all, is dropped: it is never handed to an exchange again (bytes it sends are reported to
+// its owner first: RULES.md, a warning).
 
 import type net from 'node:net'
 import type { ErrorCode } from '../errors.js'
@@ -46,10 +47,12 @@ export interface ConnectionConfig {
   readonly limits: Limits
 }
 
-/** Who keeps the connection (the pool): told when it closes. */
+/** Who keeps the connection (the pool): told when it closes, and of bytes it sent unasked. */
 export interface ConnectionOwner {
   readonly config: ConnectionConfig
   forget(conn: UpstreamConnection): void
+  /** `bytes` arrived while no exchange was using the connection (it is destroyed right after). */
+  unsolicited(conn: UpstreamConnection, bytes: number): void
 }
 
 /**
@@ -167,7 +170,10 @@ export class UpstreamConnection {
 
   private readonly onData = (chunk: Buffer): boolean => {
     if (this.state === ConnState.Busy && this.user !== null) return this.user.onUpstreamData(chunk)
-    // Unsolicited bytes on an idle connection: the next response would be misattributed.
+    // Unsolicited bytes on an idle connection (a CL.0 back-end answering a body, a late second
+    // response): the next response would be misattributed. RULES.md: never forwarded, the
+    // connection never reused, a warning reported.
+    if (this.state !== ConnState.Closed) this.pool.unsolicited(this, chunk.length)
     this.destroy()
     return false
   }

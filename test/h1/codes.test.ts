@@ -22,8 +22,8 @@ const TABLE: [Violation, string, string, string][] = [
     'CLIENT_UNSUPPORTED_TRANSFER_ENCODING',
   ],
   [Violation.Upgrade, 'Upgrade', 'UPSTREAM_INVALID_UPGRADE', 'CLIENT_INVALID_HEADER'],
+  // Also a trailer section over the head limits: 400 in a request (RULES.md client table, B2).
   [Violation.Chunk, 'Chunk', 'UPSTREAM_INVALID_CHUNK', 'CLIENT_INVALID_FRAMING'],
-  [Violation.TrailersTooLarge, 'TrailersTooLarge', 'UPSTREAM_INVALID_CHUNK', 'CLIENT_HEADERS_TOO_LARGE'],
   [Violation.BodyTooLarge, 'BodyTooLarge', 'GATEWAY_INTERNAL_ERROR', 'CLIENT_BODY_TOO_LARGE'],
   [Violation.ClosedInHead, 'ClosedInHead', 'UPSTREAM_CLOSED', 'CLIENT_ABORTED'],
   [Violation.ClosedInBody, 'ClosedInBody', 'UPSTREAM_TRUNCATED_BODY', 'CLIENT_ABORTED'],

@@ -243,6 +243,9 @@ t.test(
       [GET11, ''],
       ['GET / HTTP/1.0\r\n\r\n', 'Host: up:80\r\n'],
       ['GET / HTTP/1.0\r\nHost: b\r\n\r\n', ''],
+      // An empty Host is valid and forwarded as received (RULES.md): no second Host is added.
+      ['GET / HTTP/1.1\r\nHost:\r\n\r\n', ''],
+      ['GET / HTTP/1.0\r\nHost: \r\n\r\n', ''],
       ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n', 'Content-Length: 3\r\n'],
       ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', 'Transfer-Encoding: chunked\r\n'],
       ['GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'Connection: upgrade\r\n'],

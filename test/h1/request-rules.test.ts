@@ -54,8 +54,9 @@ t.test('bare LF and bare CR in the request line → CLIENT_INVALID_REQUEST', asy
 
 t.test('request-target forms → CLIENT_INVALID_REQUEST', async (t) => {
   const code = 'CLIENT_INVALID_REQUEST'
-  // llhttp's URL parser finds this one first (a scheme that does not end in ":").
-  rejectsHead(t, 'GET example.com HTTP/1.1\r\nHost: a\r\n\r\n', code, 11)
+  // A target is none of the forms from its first byte on (RULES.md: the target grammar is
+  // checked byte by byte; a wrong form is blamed at the target's first byte).
+  rejectsHead(t, 'GET example.com HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET * HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
   rejectsHead(t, 'GET http://user@a/ HTTP/1.1\r\nHost: a\r\n\r\n', code, 4)
@@ -73,10 +74,18 @@ t.test('request-target forms → CLIENT_INVALID_REQUEST', async (t) => {
 
 t.test('CONNECT and unknown methods → CLIENT_UNSUPPORTED_METHOD', async (t) => {
   const code = 'CLIENT_UNSUPPORTED_METHOD'
+  // A method is judged whole once its SP arrives (RULES.md Decisions), blamed at its first byte.
   rejectsHead(t, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', code, 0)
-  rejectsHead(t, 'FOO / HTTP/1.1\r\nHost: a\r\n\r\n', code, 1)
+  rejectsHead(t, 'FOO / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
   rejectsHead(t, 'get / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
-  rejectsHead(t, 'GETX / HTTP/1.1\r\nHost: a\r\n\r\n', code, 3)
+  rejectsHead(t, 'GETX / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
+  // PRI is reserved for the HTTP/2 connection preface (RFC 9113 §3.4), whatever follows it
+  // (RULES.md Decisions): the preface itself is refused for its method, before its version.
+  rejectsHead(t, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', code, 0)
+  rejectsHead(t, 'PRI / HTTP/1.1\r\nHost: a\r\n\r\n', code, 0)
+  // CONNECT is judged with the method, before a version or a field that is wrong too.
+  rejectsHead(t, 'CONNECT a:443 HTTP/2.0\r\n\r\n', code, 0)
+  rejectsHead(t, 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: x\r\n\r\n', code, 0)
 })
 
 t.test('version other than HTTP/1.0 or HTTP/1.1 → CLIENT_UNSUPPORTED_VERSION', async (t) => {
@@ -85,8 +94,6 @@ t.test('version other than HTTP/1.0 or HTTP/1.1 → CLIENT_UNSUPPORTED_VERSION',
   rejectsHead(t, 'GET / HTTP/0.9\r\nHost: a\r\n\r\n', code, 11)
   rejectsHead(t, 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', code, 13)
   rejectsHead(t, 'GET / HTTP/3\r\nHost: a\r\n\r\n', code, 11)
-  // The HTTP/2 connection preface is not an HTTP/1.1 request.
-  rejectsHead(t, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', code, 11)
 })
 
 t.test('field rules H1–H4 → CLIENT_INVALID_HEADER', async (t) => {
@@ -115,8 +122,11 @@ t.test('missing Host in HTTP/1.1, more than one Host, invalid Host → CLIENT_IN
   rejectsHead(t, `${GET}Host: a\r\nhost: b\r\n\r\n`, code, 25)
   rejectsHead(t, `${GET}Host: a b\r\n\r\n`, code, 22)
   rejectsHead(t, `${GET}Host: a/b\r\n\r\n`, code, 22)
-  // llhttp places an empty value at the start of the next line.
-  rejectsHead(t, `${GET}Host:\r\n\r\n`, code, 23)
+  rejectsHead(t, `${GET}Host: a:b\r\n\r\n`, code, 22)
+  // An empty host with a port: an http URI with an empty host (RFC 9110 §4.2.1, RULES.md Decisions).
+  rejectsHead(t, `${GET}Host: :80\r\n\r\n`, code, 22)
+  // An empty Host is valid and forwarded (RULES.md; RFC 9112 §3.2).
+  accepts(t, `${GET}Host:\r\n\r\n`, [head('GET', '/', [['Host', '']], NONE), complete])
   // HTTP/1.0 has no Host requirement.
   accepts(t, 'GET / HTTP/1.0\r\n\r\n', [head('GET', '/', [], NONE), complete])
   accepts(t, 'GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n', [head('GET', '/', [['User-Agent', 'x']], NONE), complete])
@@ -180,10 +190,11 @@ t.test('default limits: 16 KiB head, 100 fields, 8 KiB target (sampled splits)',
 
 t.test('Content-Length invalid or duplicated → CLIENT_INVALID_FRAMING', async (t) => {
   const code = 'CLIENT_INVALID_FRAMING'
-  rejectsHead(t, `${POST}Content-Length: 5, 5\r\n\r\nhello`, code, 43)
+  // Judged once the head's grammar is known (RULES.md Decisions), blamed at the value's start.
+  rejectsHead(t, `${POST}Content-Length: 5, 5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: +5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: -1\r\n\r\nhello`, code, 42)
-  rejectsHead(t, `${POST}Content-Length: 5 5\r\n\r\nhello`, code, 44)
+  rejectsHead(t, `${POST}Content-Length: 5 5\r\n\r\nhello`, code, 42)
   rejectsHead(t, `${POST}Content-Length: \r\n\r\nhello`, code, 44)
   rejectsHead(t, `${POST}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, code, 61)
   rejectsHead(t, `${POST}Content-Length: 9007199254740992\r\n\r\nhello`, code, 42)
@@ -205,14 +216,15 @@ t.test('Content-Length invalid or duplicated → CLIENT_INVALID_FRAMING', async 
 
 t.test('request smuggling: Content-Length with Transfer-Encoding → CLIENT_INVALID_FRAMING', async (t) => {
   const code = 'CLIENT_INVALID_FRAMING'
-  // CL.TE and TE.CL: both orders, whatever the coding.
-  rejectsHead(t, `${POST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX`, code, 69)
-  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, code, 66)
+  // CL.TE and TE.CL: both orders, whatever the coding; blamed at the Transfer-Encoding field line
+  // (judged with the whole head: RULES.md Decisions).
+  rejectsHead(t, `${POST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX`, code, 26)
+  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, code, 26)
   // "\tchunked" is OWS + chunked: still chunked, still contradicting Content-Length.
-  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, code, 63)
-  rejectsHead(t, `${POST}Transfer-Encoding:\tchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, code, 69)
+  rejectsHead(t, `${POST}Content-Length: 5\r\nTransfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding:\tchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`, code, 26)
   // Transfer-Encoding in an HTTP/1.0 request is faulty framing (RFC 9112 §6.1).
   rejectsHead(t, 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', code, 17)
 })
@@ -221,14 +233,15 @@ t.test(
   'request smuggling: Transfer-Encoding other than exactly "chunked" → CLIENT_UNSUPPORTED_TRANSFER_ENCODING',
   async (t) => {
     const code = 'CLIENT_UNSUPPORTED_TRANSFER_ENCODING'
-    rejectsHead(t, `${POST}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, code, 57)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunkedx\r\n\r\n0\r\n\r\n`, code, 57)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, code, 53)
-    rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n`, code, 53)
-    rejectsHead(t, `${POST}Transfer-Encoding: identity\r\n\r\n`, code, 57)
+    // Judged with the whole head (RULES.md Decisions), blamed at the (first) field line.
+    rejectsHead(t, `${POST}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunkedx\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n`, code, 26)
+    rejectsHead(t, `${POST}Transfer-Encoding: identity\r\n\r\n`, code, 26)
     // llhttp accepts these (chunked is last); strictgate does not.
     rejectsHead(t, `${POST}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`, code, 26)
-    rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 74)
+    rejectsHead(t, `${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 26)
     rejectsHead(t, `${POST}Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, code, 26)
   },
 )
@@ -260,6 +273,26 @@ t.test('request smuggling: obfuscated Transfer-Encoding field → CLIENT_INVALID
   ])
 })
 
+// RULES.md Decisions (issue 14): a field line's grammar (H1–H4) is checked before what a
+// Content-Length or Transfer-Encoding field means, and Host before F2–F4, whatever order llhttp
+// would find them in as the bytes stream; the input ending inside the head is an abort.
+t.test('field grammar before field meaning, Host before Transfer-Encoding', async (t) => {
+  const code = 'CLIENT_INVALID_HEADER'
+  rejectsHead(t, `${POST}Content-Length: 5\x01\r\n\r\nhello`, code, 43)
+  rejectsHead(t, `${POST}Content-Length: 2 x\n\r\nhello`, code, 45)
+  rejectsHead(t, `${POST}Transfer-Encoding: chunked\x01\r\n\r\n0\r\n\r\n`, code, 52)
+  // A later field line breaking the grammar comes first too.
+  rejectsHead(t, `${POST}Content-Length: x\r\nX: a\x01\r\n\r\n`, code, 49)
+  rejectsHead(t, `${POST}Content-Length: 1\r\nContent-Length: 2\r\nX: a\x00\r\n\r\n`, code, 68)
+  rejectsHead(t, `${POST}Content-Length: 1\r\nTransfer-Encoding: chunked\r\nX: a\x00\r\n\r\n`, code, 77)
+  // Host is judged before the framing fields.
+  rejectsHead(t, 'POST / HTTP/1.1\r\nHost: \xffa\r\nTransfer-Encoding: \xffchunked\r\n\r\n', code, 23)
+  rejectsHead(t, 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nHost: a:b\r\n\r\n', code, 48)
+  rejectsHead(t, 'POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\nHost: a:b\r\n\r\n', code, 70)
+  // The connection ends before the head does: however wrong its framing fields, an abort.
+  rejectsHead(t, `${POST}Content-Length: 5\r\nContent-Length: 5`, 'CLIENT_ABORTED', 62, { end: 'fin' })
+})
+
 t.test('chunked request body framing → CLIENT_INVALID_FRAMING', async (t) => {
   const code = 'CLIENT_INVALID_FRAMING'
   const te = `${POST}Transfer-Encoding: chunked\r\n\r\n` // 56 bytes
@@ -268,9 +301,9 @@ t.test('chunked request body framing → CLIENT_INVALID_FRAMING', async (t) => {
   rejectsBody(t, `${te}5 \r\nhello\r\n0\r\n\r\n`, code, 58, '')
   rejectsBody(t, `${te}5\nhello\r\n0\r\n\r\n`, code, 58, '')
   rejectsBody(t, `${te}5\r\nhelloX0\r\n\r\n`, code, 64, 'hello')
-  // A chunk size above 2^53 - 1, and above 2^64.
-  rejectsBody(t, `${te}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 72, '')
-  rejectsBody(t, `${te}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 73, '')
+  // A chunk size above 2^53 - 1, and above 2^64: at the digit that makes it too large (RULES.md B1).
+  rejectsBody(t, `${te}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 69, '')
+  rejectsBody(t, `${te}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 69, '')
   // Forbidden or malformed trailers.
   rejectsBody(t, `${te}0\r\nContent-Length: 5\r\n\r\n`, code, 74, '')
   rejectsBody(t, `${te}0\r\nHost: b\r\n\r\n`, code, 70, '')
@@ -336,12 +369,14 @@ t.test('request body over maxRequestBodyBytes → CLIENT_BODY_TOO_LARGE', async 
   t.equal(bodyOf(o), 'abcdefgh')
 })
 
-t.test('trailer section over the limits → CLIENT_HEADERS_TOO_LARGE', async (t) => {
+// RULES.md's client table puts B2 (the trailer section within the head limits) in the
+// CLIENT_INVALID_FRAMING row: a 400, not the head's 431 (RULES.md Decisions).
+t.test('trailer section over the limits → CLIENT_INVALID_FRAMING', async (t) => {
   const limits = { ...DEFAULT_LIMITS, maxHeaderCount: 2 }
   rejectsBody(
     t,
     `${POST}Transfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n`,
-    'CLIENT_HEADERS_TOO_LARGE',
+    'CLIENT_INVALID_FRAMING',
     71,
     '',
     {

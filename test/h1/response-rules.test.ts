@@ -186,17 +186,18 @@ t.test('H5: default limits are 16 KiB and 100 fields (sampled splits)', async (t
 
 t.test('F1: Content-Length not one 1*DIGIT <= 2^53-1 → UPSTREAM_INVALID_CONTENT_LENGTH', async (t) => {
   const code = 'UPSTREAM_INVALID_CONTENT_LENGTH'
-  rejectsHead(t, `${OK}Content-Length: 5, 5\r\n\r\nhello`, code, 34)
-  rejectsHead(t, `${OK}Content-Length: 5,5\r\n\r\nhello`, code, 34)
+  // Judged once the head's grammar is known (RULES.md Decisions), blamed at the value's start.
+  rejectsHead(t, `${OK}Content-Length: 5, 5\r\n\r\nhello`, code, 33)
+  rejectsHead(t, `${OK}Content-Length: 5,5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: +5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: -1\r\n\r\nhello`, code, 33)
-  rejectsHead(t, `${OK}Content-Length: 0x5\r\n\r\nhello`, code, 34)
+  rejectsHead(t, `${OK}Content-Length: 0x5\r\n\r\nhello`, code, 33)
   rejectsHead(t, `${OK}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello`, code, 52)
   rejectsHead(t, `${OK}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!`, code, 52)
   // 2^53 parses as a uint64 in llhttp; strictgate holds lengths to 2^53 - 1.
   rejectsHead(t, `${OK}Content-Length: 9007199254740992\r\n\r\nhello`, code, 33)
-  // Beyond 2^64 llhttp overflows first (it reports the byte after the overflowing digit).
-  rejectsHead(t, `${OK}Content-Length: 99999999999999999999\r\n\r\nhello`, code, 53)
+  // Beyond 2^64 llhttp overflows too; the value is blamed all the same.
+  rejectsHead(t, `${OK}Content-Length: 99999999999999999999\r\n\r\nhello`, code, 33)
   // Leading zeros are digits: the value is bounded, not the number of digits.
   accepts(t, `${OK}Content-Length: 00000000000000000005\r\n\r\nhello`, [
     head(200, [['Content-Length', '00000000000000000005']], { kind: 'length', length: 5 }),
@@ -210,18 +211,29 @@ t.test('F1: Content-Length not one 1*DIGIT <= 2^53-1 → UPSTREAM_INVALID_CONTEN
 })
 
 t.test('F2: Transfer-Encoding together with Content-Length → UPSTREAM_INVALID_FRAMING', async (t) => {
-  rejectsHead(t, `${OK}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 54)
+  // Judged with the whole head (RULES.md Decisions), blamed at the Transfer-Encoding field line.
+  rejectsHead(t, `${OK}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 36)
   rejectsHead(
     t,
     `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
     'UPSTREAM_INVALID_FRAMING',
-    60,
+    17,
   )
-  rejectsHead(t, `${OK}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 57)
+  rejectsHead(t, `${OK}Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello`, 'UPSTREAM_INVALID_FRAMING', 17)
   // Also where no body is read: the framing is still contradictory.
-  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 60, {
+  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n`, 'UPSTREAM_INVALID_FRAMING', 17, {
     request: { method: 'HEAD', upgrade: [] },
   })
+})
+
+// RULES.md Decisions (issue 14): a field line's grammar (H1–H4) is checked before what a
+// Content-Length or Transfer-Encoding field means, whatever order llhttp finds them in.
+t.test('field grammar before field meaning → UPSTREAM_INVALID_HEADER', async (t) => {
+  const code = 'UPSTREAM_INVALID_HEADER'
+  rejectsHead(t, `${OK}Content-Length: 5\x01\r\n\r\nhello`, code, 34)
+  rejectsHead(t, `${OK}Content-Length: 2 x\n\r\nhello`, code, 36)
+  rejectsHead(t, `${OK}Transfer-Encoding: chunked\r\nContent-Length: 5\r\nX: \x7f\r\n\r\n`, code, 67)
+  rejectsHead(t, `${OK}Content-Length: 1\r\nContent-Length: 2\r\nX: a\x00\r\n\r\n`, code, 59)
 })
 
 t.test('F3: Transfer-Encoding other than exactly one "chunked" → UPSTREAM_UNSUPPORTED_TRANSFER_ENCODING', async (t) => {
@@ -399,11 +411,11 @@ t.test('B1: invalid chunk line or chunk framing → UPSTREAM_INVALID_CHUNK', asy
   rejectsBody(t, `${CHUNKED}5;a b\r\nhello\r\n0\r\n\r\n`, code, 51, '')
   rejectsBody(t, `${CHUNKED}5;a=\x01\r\nhello\r\n0\r\n\r\n`, code, 51, '')
   rejectsBody(t, `${CHUNKED}5;a="\x01"\r\nhello\r\n0\r\n\r\n`, code, 52, '')
-  // A chunk size above 2^53 - 1: rejected at its first data byte, none of which is delivered.
-  rejectsBody(t, `${CHUNKED}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 63, '')
-  rejectsBody(t, `${CHUNKED}2;x=y\r\nhi\r\n0020000000000000\r\nhello\r\n0\r\n\r\n`, code, 76, 'hi')
-  // Above 2^64 llhttp overflows first (and reports the byte after the overflowing digit).
-  rejectsBody(t, `${CHUNKED}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 64, '')
+  // A chunk size above 2^53 - 1: rejected at the digit that makes it too large (so also when the
+  // connection ends right after it: RULES.md B1), none of the data delivered.
+  rejectsBody(t, `${CHUNKED}20000000000000\r\nhello\r\n0\r\n\r\n`, code, 60, '')
+  rejectsBody(t, `${CHUNKED}2;x=y\r\nhi\r\n0020000000000000\r\nhello\r\n0\r\n\r\n`, code, 73, 'hi')
+  rejectsBody(t, `${CHUNKED}fffffffffffffffff\r\nhello\r\n0\r\n\r\n`, code, 60, '')
 })
 
 t.test('B2: invalid or forbidden trailer field → UPSTREAM_INVALID_CHUNK', async (t) => {
@@ -439,13 +451,16 @@ t.test('B2: invalid or forbidden trailer field → UPSTREAM_INVALID_CHUNK', asyn
   rejectsBody(t, `${last}X-A: b\r\n\n`, code, 69, 'hello')
   // The trailer section is bounded like a head, in bytes and in fields.
   const limits = { ...DEFAULT_LIMITS, maxHeaderBytes: 64, maxHeaderCount: 2 }
-  // A trailer line costs name + ": " + value + CRLF: "X-Big: " and CRLF leave 55 bytes of value.
-  const fits = `${CHUNKED}0\r\nX-Big: ${'b'.repeat(55)}\r\n\r\n`
+  // Its bytes count as received, like a head's, the final CRLF included (RULES.md Decisions):
+  // "X-Big: ", a CRLF and the final CRLF leave 53 bytes of value in 64.
+  const fits = `${CHUNKED}0\r\nX-Big: ${'b'.repeat(53)}\r\n\r\n`
   let o = checkResponse(t, fits, { limits })
-  t.same(o.failure, null, 'a 64-byte trailer line fits')
-  t.same(o.events.at(-2), { kind: 'trailers', trailers: [['X-Big', 'b'.repeat(55)]] })
-  // One byte more: the value's last byte is the 65th (the value starts at 50 + 7).
-  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(56)}\r\n\r\n`, code, 57 + 55, '', { limits })
+  t.same(o.failure, null, 'a 64-byte trailer section fits')
+  t.same(o.events.at(-2), { kind: 'trailers', trailers: [['X-Big', 'b'.repeat(53)]] })
+  // One byte more: the final LF is the 65th byte of the section, which starts at 50.
+  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(54)}\r\n\r\n`, code, 50 + 64, '', { limits })
+  // Longer still: the 65th byte is the value's.
+  rejectsBody(t, `${CHUNKED}0\r\nX-Big: ${'b'.repeat(56)}\r\n\r\n`, code, 50 + 64, '', { limits })
   o = checkResponse(t, `${CHUNKED}0\r\nA: 1\r\nB: 2\r\n\r\n`, { limits })
   t.same(o.failure, null, 'two trailer fields fit')
   rejectsBody(t, `${CHUNKED}0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n`, code, 62, '', { limits })

@@ -1,6 +1,9 @@
 // The request-target and Host grammars (src/h1/uri.ts), from RFC 3986's ABNF, byte by byte.
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import t from 'tap'
-import { isHost, isIPv6, isOriginForm } from '../../src/h1/uri.js'
+import { AUTHORITY_CHARS, isAuthority, isHost, isHostIn, isIPv6, isOriginForm } from '../../src/h1/uri.js'
+import { numRuns } from '../helpers/runs.js'
 
 t.test('origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1, RFC 3986 §3.3, §3.4)', async (t) => {
   for (const ok of [
@@ -108,6 +111,7 @@ t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2)', async 
     'example.com:',
   ]) {
     t.ok(isHost(ok), JSON.stringify(ok))
+    t.ok(isHostIn(Buffer.from(`x${ok}y`, 'latin1'), 1, ok.length + 1), `bytes: ${JSON.stringify(ok)}`)
   }
   for (const bad of [
     'user@example.com',
@@ -129,7 +133,33 @@ t.test('Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2)', async 
     'a%zz',
     'exa\tmple',
     'a\x80',
+    // An empty host with a port: an http URI with an empty host (RFC 9110 §4.2.1; RULES.md Decisions).
+    ':80',
+    ':',
   ]) {
     t.notOk(isHost(bad), JSON.stringify(bad))
+    t.notOk(isHostIn(Buffer.from(`x${bad}y`, 'latin1'), 1, bad.length + 1), `bytes: ${JSON.stringify(bad)}`)
   }
+})
+
+t.test('an absolute-form authority: uri-host [ ":" port ] with a host (RFC 9110 §4.2.1, §4.2.4)', async (t) => {
+  for (const ok of ['a', 'a:', 'a:80', '[::1]:8080', '[v1.x]', '192.0.2.1', 'a%20b']) t.ok(isAuthority(ok), ok)
+  for (const bad of ['', ':80', ':', 'u@a', 'a:b', '::1', '[::1', 'a{b}']) t.notOk(isAuthority(bad), bad)
+  // The scanner's byte gate: every byte some authority may hold, and no other.
+  const allowed = new Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%:[]".split(''))
+  for (let c = 0; c < 256; c++)
+    t.equal(AUTHORITY_CHARS[c], allowed.has(String.fromCharCode(c)) ? 1 : 0, `0x${c.toString(16)}`)
+})
+
+t.test('isHostIn (bytes, with a fast path) agrees with isHost on any value', async (t) => {
+  const unit = fc.constantFrom(..."aZ09-._~!$&'()*+,;=%:[]@/ v.fF\x80".split(''))
+  fc.assert(
+    fc.property(fc.array(unit, { maxLength: 12 }), fc.nat({ max: 3 }), (chars, pad) => {
+      const value = chars.join('')
+      const buf = Buffer.from(`${'p'.repeat(pad)}${value}q`, 'latin1')
+      assert.equal(isHostIn(buf, pad, pad + value.length), isHost(value), JSON.stringify(value))
+    }),
+    { numRuns: numRuns(2000) },
+  )
+  t.pass('agreed')
 })

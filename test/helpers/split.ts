@@ -52,12 +52,14 @@ export interface ResponseOptions {
   /** The request the response answers (default: GET, no upgrade offered). */
   readonly request?: RequestContext
   readonly end?: End
-  readonly limits?: Limits
+  /** Over DEFAULT_LIMITS. */
+  readonly limits?: Partial<Limits>
 }
 
 export interface RequestOptions {
   readonly end?: Exclude<End, 'rst'>
-  readonly limits?: Limits
+  /** Over DEFAULT_LIMITS. */
+  readonly limits?: Partial<Limits>
 }
 
 class Recorder {
@@ -131,7 +133,7 @@ export function parseResponse(pieces: readonly Buffer[], options: ResponseOption
       onTrailers: rec.onTrailers,
       onComplete: rec.onComplete,
     },
-    options.limits ?? DEFAULT_LIMITS,
+    { ...DEFAULT_LIMITS, ...options.limits },
   )
   try {
     parser.expect(options.request ?? GET)
@@ -174,7 +176,7 @@ export function parseRequests(pieces: readonly Buffer[], options: RequestOptions
       onTrailers: rec.onTrailers,
       onComplete: rec.onComplete,
     },
-    options.limits ?? DEFAULT_LIMITS,
+    { ...DEFAULT_LIMITS, ...options.limits },
   )
   try {
     let consumed = 0

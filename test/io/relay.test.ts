@@ -618,7 +618,7 @@ t.test('a pooled connection the upstream closed while idle is never used', async
   t.same(g.codes(), [])
 })
 
-t.test('unsolicited bytes on an idle pooled connection: that connection is not reused', async (t) => {
+t.test('unsolicited bytes on an idle pooled connection: a warning, and that connection is not reused', async (t) => {
   let client: RawClient | null = null
   const up = await ScriptedUpstream.start(t, {
     script: (n) =>
@@ -643,6 +643,11 @@ t.test('unsolicited bytes on an idle pooled connection: that connection is not r
   t.equal(response.body.toString(), 'second', 'the unsolicited response is never delivered')
   t.equal(up.connections, 2)
   t.notOk(client.received.includes('unsolicited'))
+  // RULES.md: "unsolicited bytes on an idle pooled connection: ... report a warning code".
+  const warning = await g.error('UPSTREAM_EXTRA_DATA')
+  t.equal(warning.status, 0, 'no client got anything of it')
+  t.match(warning.message, /unsolicited bytes on an idle connection/)
+  t.same(g.codes(), ['UPSTREAM_EXTRA_DATA'], 'reported once, and nothing else')
 })
 
 t.test('idle pooled connections are closed after timeouts.keepAlive', async (t) => {

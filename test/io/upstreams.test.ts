@@ -136,7 +136,7 @@ function holder(conns: UpstreamConnection[], connected: () => void): UpstreamUse
 async function loaded(t: Test, balance: Balance, load: readonly number[], random?: () => number): Promise<Targets> {
   const servers = await Promise.all(load.map(() => ScriptedUpstream.start(t, { script: [awaitClose()] })))
   const options = resolveOptions({ upstream: servers.map((s) => s.url), balance, pool: { maxSockets: 1 } })
-  const upstreams = new Targets(options, random)
+  const upstreams = new Targets(options, undefined, random)
   const conns: UpstreamConnection[] = []
   const users: [Target, UpstreamUser][] = []
   const wanted = load.filter((n) => n > 0).length

@@ -8,13 +8,13 @@ import type { Duplex } from 'node:stream'
 import { GatewayError } from './errors.js'
 import type { RequestHead } from './h1/head.js'
 import { ClientConnection } from './io/client-connection.js'
+import { type Config, makeConfig } from './io/config.js'
 import type { ClientHandle, GatewayContext } from './io/context.js'
 import { Embedding, type HandlerOptions, type ProxyHandler, type ProxyResult } from './io/embedding.js'
 import type { IncomingRequest } from './io/incoming.js'
 import { OutputArena } from './io/output-arena.js'
-import { reservedFields, rewritesResponses } from './io/rewriting.js'
 import type { OutgoingResponse } from './io/server-response.js'
-import { type TargetStats, Targets } from './io/targets.js'
+import type { TargetStats } from './io/targets.js'
 import { WriteBatch } from './io/write-batch.js'
 import {
   checkErrorResponse,
@@ -79,6 +79,13 @@ export interface Gateway {
    */
   close(): Promise<void>
   /**
+   * Swap the configuration (upstreams, routes, rewriting, limits, timeouts...) for new exchanges:
+   * the options are validated as createGateway's are (a bad one throws a TypeError, and nothing
+   * changes). Exchanges in flight finish on what they started with; targets described the same
+   * way keep their pools and health; idle connections to targets no longer named are closed.
+   */
+  reconfigure(options: GatewayOptions): void
+  /**
    * Counts for monitoring: client connections, embedded exchanges (proxy(), and upgrade()'s
    * sockets), upstream connections in all, and per target.
    */
@@ -91,13 +98,9 @@ export interface Gateway {
 }
 
 class GatewayImpl implements Gateway, GatewayContext {
-  readonly options: ResolvedOptions
-  readonly targets: Targets
-  readonly viaField: string
+  config: Config
   readonly arena = new OutputArena()
   readonly batch = new WriteBatch(this.arena.take)
-  readonly reserved: GatewayContext['reserved']
-  readonly rewritesResponses: boolean
   /** Connections being served (what limits.maxConnections counts). */
   private readonly clients = new Set<ClientHandle>()
   /** Connections refused at the limit, closing (see ClientConnection). */
@@ -110,12 +113,18 @@ class GatewayImpl implements Gateway, GatewayContext {
   private whenIdle: (() => void) | null = null
 
   constructor(options: ResolvedOptions) {
-    this.options = options
-    // What no exchange reports (unsolicited bytes on an idle pooled connection) goes the same way.
-    this.targets = new Targets(options, (err) => this.report(err, undefined))
-    this.reserved = reservedFields(options)
-    this.rewritesResponses = rewritesResponses(options)
-    this.viaField = options.via === null ? '' : `Via: ${options.via}\r\n`
+    this.config = makeConfig(options, null, this.warn)
+  }
+
+  /** What no exchange reports (unsolicited bytes on an idle pooled connection) goes the same way. */
+  private readonly warn = (err: GatewayError): void => {
+    this.report(err, undefined)
+  }
+
+  reconfigure(options: GatewayOptions): void {
+    const previous = this.config
+    this.config = makeConfig(resolveOptions(options), previous, this.warn)
+    this.config.targets.retire(previous.targets)
   }
 
   listen(options: ListenOptions = {}): Promise<net.AddressInfo> {
@@ -137,7 +146,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   handle(socket: net.Socket): void {
     // A socket error before our listeners are attached must not become an uncaught exception.
     socket.on('error', () => {})
-    if (this.closed !== null || this.clients.size >= this.options.limits.maxConnections) {
+    if (this.closed !== null || this.clients.size >= this.config.options.limits.maxConnections) {
       const err = new GatewayError('GATEWAY_CONNECTION_LIMIT', 'connection limit reached')
       this.refused.add(new ClientConnection(this, socket, err))
       return
@@ -179,7 +188,7 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined {
     if (errorChannel.hasSubscribers) errorChannel.publish({ error: err, request, client } satisfies ErrorMessage)
-    const hook = this.options.onError
+    const hook = this.config.options.onError
     if (hook === null) return undefined
     try {
       const custom = hook(err, request)
@@ -203,7 +212,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   stats(): ReturnType<Gateway['stats']> {
-    const { targets, ...upstream } = this.targets.stats()
+    const { targets, ...upstream } = this.config.targets.stats()
     return { clients: this.clients.size, embedded: this.embedded.size, upstream, targets }
   }
 
@@ -223,14 +232,14 @@ class GatewayImpl implements Gateway, GatewayContext {
         // moment later: resolve on the last one (whenIdle), so that close() leaves nothing open.
         const timer = setTimeout(() => {
           for (const set of running) for (const client of [...set]) client.abort()
-        }, this.options.timeouts.shutdown)
+        }, this.config.options.timeouts.shutdown)
         this.whenIdle = () => {
           clearTimeout(timer)
           resolve()
         }
       })
     }
-    this.targets.close()
+    this.config.targets.close()
     await Promise.all(closed)
   }
 }

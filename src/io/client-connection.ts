@@ -79,7 +79,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.socket = socket
     this.remoteAddress = socket.remoteAddress ?? ''
     this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
-    this.parser = new RequestParser(this, ctx.options.limits)
+    this.parser = new RequestParser(this, ctx.config.options.limits)
     this.timer = new Deadline(this.onTimer, false)
     this.handedOver = handedOver
     socket.setNoDelay(true)
@@ -92,10 +92,10 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     if (refusal !== null) {
       ctx.report(refusal, undefined, this.remoteAddress)
       this.write(errorResponse(refusal.code, true))
-      this.end(ctx.options.timeouts.keepAlive)
+      this.end(ctx.config.options.timeouts.keepAlive)
       return
     }
-    if (handedOver === null) this.arm(Timer.RequestHead, ctx.options.timeouts.request)
+    if (handedOver === null) this.arm(Timer.RequestHead, ctx.config.options.timeouts.request)
     else {
       this.closeAfterResponse = true
       this.feed(handedOver.bytes)
@@ -143,7 +143,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     // A request head begun but not complete: timeouts.request runs from its first byte (armed
     // only now: a head that arrived whole, the usual case, never needs it).
     if (this.state === ClientState.Head && this.timerKind !== Timer.RequestHead && !this.parser.idle) {
-      this.arm(Timer.RequestHead, this.ctx.options.timeouts.request)
+      this.arm(Timer.RequestHead, this.ctx.config.options.timeouts.request)
     }
   }
 
@@ -214,7 +214,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     const body = this.state === ClientState.Body && this.bodyExpected && !this.socket.isPaused()
     const drain =
       (this.state === ClientState.Body || this.state === ClientState.Waiting) && this.socket.writableNeedDrain
-    this.setSocketTimeout(body || drain ? this.ctx.options.timeouts.idle : 0)
+    this.setSocketTimeout(body || drain ? this.ctx.config.options.timeouts.idle : 0)
   }
 
   /**
@@ -240,13 +240,13 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
 
   sendInterim(head: ResponseHead): void {
     const ctx = this.ctx
-    ctx.batch.add(serializeResponseHead(head, ctx.viaField, ctx.arena.take), false)
+    ctx.batch.add(serializeResponseHead(head, ctx.config.viaField, ctx.arena.take), false)
   }
 
   sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): null {
     const ctx = this.ctx
     this.outFraming = plan.framing
-    ctx.batch.add(serializeResponseHead(head, ctx.viaField + plan.fields, ctx.arena.take, edit), false)
+    ctx.batch.add(serializeResponseHead(head, ctx.config.viaField + plan.fields, ctx.arena.take, edit), false)
     return null
   }
 
@@ -289,7 +289,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   exchangeDone(reusable: boolean): void {
     this.exchange = null
     if (!reusable || this.closeAfterResponse || this.state >= ClientState.Closing) {
-      this.end(this.ctx.options.timeouts.idle)
+      this.end(this.ctx.config.options.timeouts.idle)
       return
     }
     this.nextRequest()
@@ -315,7 +315,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.write(response)
     this.handedOver?.done(err.status, err)
     if (close) {
-      this.end(this.ctx.options.timeouts.idle)
+      this.end(this.ctx.config.options.timeouts.idle)
       return
     }
     this.nextRequest()
@@ -324,7 +324,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   /** Back to waiting for a request: the pipelined bytes held meanwhile come first. */
   private nextRequest(): void {
     this.state = ClientState.Head
-    this.arm(Timer.KeepAlive, this.ctx.options.timeouts.keepAlive)
+    this.arm(Timer.KeepAlive, this.ctx.config.options.timeouts.keepAlive)
     const pending = this.pending
     this.pending = null
     this.socket.resume()
@@ -343,7 +343,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   }
 
   private readonly endTunnel = (): void => {
-    this.end(this.ctx.options.timeouts.idle)
+    this.end(this.ctx.config.options.timeouts.idle)
   }
 
   exchangeEnded(status: number, error: GatewayError | undefined): void {
@@ -383,7 +383,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   shutdown(): void {
     this.closeAfterResponse = true
     if (this.exchange === null && this.state === ClientState.Head && this.parser.idle) {
-      this.end(this.ctx.options.timeouts.idle)
+      this.end(this.ctx.config.options.timeouts.idle)
     }
   }
 
@@ -406,7 +406,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       return
     }
     this.closeAfterResponse = true
-    if (this.exchange === null) this.end(this.ctx.options.timeouts.idle)
+    if (this.exchange === null) this.end(this.ctx.config.options.timeouts.idle)
   }
 
   private readonly onError = (): void => {
@@ -447,7 +447,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
 
   private readonly onSocketTimeout = (): void => {
     // Armed only while the gateway waits on the client (updateStallTimer), or lingers (end).
-    const idle = this.ctx.options.timeouts.idle
+    const idle = this.ctx.config.options.timeouts.idle
     if (this.state === ClientState.Body) {
       const what = this.socket.writableNeedDrain ? 'took no response bytes' : 'sent no request body bytes'
       this.fail('CLIENT_TIMEOUT', `client ${what} for ${idle} ms`)
@@ -478,10 +478,10 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     this.timerKind = Timer.None
     if (this.state !== ClientState.Head) return
     if (kind === Timer.RequestHead && !this.parser.idle) {
-      this.fail('CLIENT_TIMEOUT', `request head not complete within ${this.ctx.options.timeouts.request} ms`)
+      this.fail('CLIENT_TIMEOUT', `request head not complete within ${this.ctx.config.options.timeouts.request} ms`)
     } else {
       // Nothing of a request arrived: close quietly, as for an idle keep-alive connection.
-      this.end(this.ctx.options.timeouts.idle)
+      this.end(this.ctx.config.options.timeouts.idle)
     }
   }
 }

@@ -1,11 +1,10 @@
 // What the io/ classes need from the gateway that owns them, as one small interface.
 
 import type { GatewayError } from '../errors.js'
-import type { Reserved } from '../h1/edits.js'
 import type { RequestHead } from '../h1/head.js'
-import type { ErrorResponse, ResolvedOptions } from '../options.js'
+import type { ErrorResponse } from '../options.js'
+import type { Config } from './config.js'
 import type { OutputArena } from './output-arena.js'
-import type { Targets } from './targets.js'
 import type { WriteBatch } from './write-batch.js'
 
 /**
@@ -20,10 +19,11 @@ export interface ClientHandle {
 }
 
 export interface GatewayContext {
-  readonly options: ResolvedOptions
-  readonly targets: Targets
-  /** `Via: ...\r\n`, or '' when disabled. */
-  readonly viaField: string
+  /**
+   * The configuration new exchanges and connections start with. reconfigure() replaces it; an
+   * exchange keeps the one it started with.
+   */
+  readonly config: Config
   /** close() was called: no new exchange starts. */
   readonly closing: boolean
   /**
@@ -33,10 +33,6 @@ export interface GatewayContext {
    */
   readonly arena: OutputArena
   readonly batch: WriteBatch
-  /** Fields the gateway writes itself, which no edit may touch (rewriting.ts). */
-  readonly reserved: { readonly request: Reserved; readonly response: Reserved }
-  /** Response rewriting is configured (rewriteLocation, cookies, onResponse). */
-  readonly rewritesResponses: boolean
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /** Publish a finished exchange on `strictgate:exchange`. */

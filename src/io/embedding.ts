@@ -52,7 +52,7 @@ function prepare(options: ProxyOptions | undefined, source: string, ctx: Gateway
     throw new TypeError(`${source}s must be an object`)
   }
   const { body, ...route } = options
-  if (ctx !== null) checkRouteOptions(route, ctx, source)
+  if (ctx !== null) checkRouteOptions(route, ctx.config, source)
   let buf: Buffer | null = null
   if (body === null) buf = EMPTY
   else if (typeof body === 'string') buf = Buffer.from(body)
@@ -88,7 +88,7 @@ export class Embedding {
   constructor(ctx: GatewayContext, handles: Set<ClientHandle>) {
     this.ctx = ctx
     this.handles = handles
-    this.checker = new HeadChecker(ctx.options.limits)
+    this.checker = new HeadChecker(ctx.config.options.limits)
   }
 
   proxy(req: IncomingRequest, res: OutgoingResponse, options: ProxyOptions | undefined, onResult: OnResult): void {

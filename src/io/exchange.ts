@@ -10,6 +10,7 @@ import type { ResponseEvents } from '../h1/response-parser.js'
 import { LAST_CHUNK } from '../h1/serialize.js'
 import type { RouteOptions } from '../options.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
+import type { Config } from './config.js'
 import type { GatewayContext } from './context.js'
 import { type RouteDecision, responseEdit, routeFor, upstreamHead } from './rewriting.js'
 import type { Target } from './targets.js'
@@ -49,6 +50,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   readonly request: RequestHead
   private readonly client: ExchangeClient
   private readonly ctx: GatewayContext
+  /** The configuration this exchange started with, kept to its end (reconfigure()). */
+  private readonly cfg: Config
   private conn: UpstreamConnection | null = null
   /** The upstream target of the current attempt; null only when none was available. */
   private target: Target | null = null
@@ -85,19 +88,20 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   constructor(client: ExchangeClient, ctx: GatewayContext, request: RequestHead) {
     this.client = client
     this.ctx = ctx
+    this.cfg = ctx.config
     this.request = request
     this.requestChunked = request.framing.kind === 'chunked'
   }
 
   start(options?: RouteOptions): void {
     try {
-      this.decision = routeFor(this.ctx, this.request, options)
+      this.decision = routeFor(this.cfg, this.request, options)
     } catch (err) {
       this.fail('GATEWAY_INTERNAL_ERROR', (err as Error).message)
       return
     }
     this.allowed = this.decision?.targets ?? null
-    const target = this.ctx.targets.pick(null, this.allowed)
+    const target = this.cfg.targets.pick(null, this.allowed)
     if (target === null) {
       this.fail('UPSTREAM_UNAVAILABLE', 'every upstream target is marked down')
       return
@@ -117,7 +121,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
    * available and the retry budget allows. Returns whether the request moved on.
    */
   private nextUpstream(): boolean {
-    const next = this.ctx.targets.next(this.target as Target, (this.tried ??= []), this.allowed)
+    const next = this.cfg.targets.next(this.target as Target, (this.tried ??= []), this.allowed)
     if (next === null) return false
     this.attempt(next, false)
     return true
@@ -156,7 +160,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     if (!ok) {
       this.client.pauseReading()
       // Held back by the upstream: it must take the body within timeouts.idle.
-      this.upstreamTimeout(this.ctx.options.timeouts.idle)
+      this.upstreamTimeout(this.cfg.options.timeouts.idle)
     }
   }
 
@@ -179,7 +183,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
 
   clientDrained(): void {
     if (this.conn !== null && this.state === ExchangeState.Relaying) {
-      this.upstreamTimeout(this.ctx.options.timeouts.idle)
+      this.upstreamTimeout(this.cfg.options.timeouts.idle)
       this.conn.socket.resume()
     }
   }
@@ -203,7 +207,9 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     const cork = pending.length > 0 || lastChunk
     if (cork) socket.cork()
     const arena = this.ctx.arena
-    socket.write(upstreamHead(this.ctx, this.request, this.decision, this.target as Target, this.client))
+    socket.write(
+      upstreamHead(this.cfg, this.ctx.arena.take, this.request, this.decision, this.target as Target, this.client),
+    )
     for (const chunk of pending) this.writeBody(chunk)
     if (lastChunk) socket.write(LAST_CHUNK)
     if (cork) socket.uncork()
@@ -296,14 +302,14 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
 
   onUpstreamResponseTimeout(): void {
     if (this.state === ExchangeState.AwaitingHead) {
-      this.fail('UPSTREAM_RESPONSE_TIMEOUT', `no response head within ${this.ctx.options.timeouts.response} ms`)
+      this.fail('UPSTREAM_RESPONSE_TIMEOUT', `no response head within ${this.cfg.options.timeouts.response} ms`)
     }
   }
 
   onUpstreamTimeout(): void {
     // Armed while relaying a body and the client keeps up, or while the upstream does not take
     // the request body (timeouts.idle).
-    this.fail('UPSTREAM_IDLE_TIMEOUT', `upstream stalled for ${this.ctx.options.timeouts.idle} ms`)
+    this.fail('UPSTREAM_IDLE_TIMEOUT', `upstream stalled for ${this.cfg.options.timeouts.idle} ms`)
   }
 
   /**
@@ -324,7 +330,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     if (code === 'UPSTREAM_CLOSED' && this.responseBytes === 0) {
       // Closed or reset before any response byte: a failure of the target (passive health);
       // after request bytes went out, only a replayable request may move on (RFC 9112 §9.3.1).
-      if (!again) this.ctx.targets.failed(this.target as Target)
+      if (!again) this.cfg.targets.failed(this.target as Target)
       else {
         this.resetForRetry(conn)
         if (this.nextUpstream()) return
@@ -354,9 +360,9 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     const target = this.target as Target
     target.succeeded()
     let edit = null
-    if (this.ctx.rewritesResponses && head.upgrade === null) {
+    if (this.cfg.rewritesResponses && head.upgrade === null) {
       try {
-        edit = responseEdit(this.ctx, head, this.request, target, this.client.protocol)
+        edit = responseEdit(this.cfg, head, this.request, target, this.client.protocol)
       } catch (err) {
         // Relay nothing of this response; the rest of its events find no Relaying state.
         this.editFailure = `onResponse hook: ${(err as Error).message}`
@@ -376,7 +382,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
       return
     }
     this.state = ExchangeState.Relaying
-    this.upstreamTimeout(this.ctx.options.timeouts.idle)
+    this.upstreamTimeout(this.cfg.options.timeouts.idle)
   }
 
   onBody(chunk: Buffer): void {
@@ -472,7 +478,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
    * bounded by timeouts.idle on the client socket, not mistaken for a slow upstream.
    */
   private startResponseTimer(): void {
-    ;(this.conn as UpstreamConnection).responseTimer.arm(this.ctx.options.timeouts.response)
+    ;(this.conn as UpstreamConnection).responseTimer.arm(this.cfg.options.timeouts.response)
   }
 
   private clearResponseTimer(): void {

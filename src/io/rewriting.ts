@@ -9,11 +9,11 @@ import { equalsLower } from '../h1/grammar.js'
 import { headerPairs, type RequestHead, type ResponseHead } from '../h1/head.js'
 import { requestFields } from '../h1/plan.js'
 import { normalOrigin, rewriteLocation, rewriteSetCookie } from '../h1/rewrite.js'
-import { type RequestRewrite, serializeRequestHead } from '../h1/serialize.js'
+import { type Allocator, type RequestRewrite, serializeRequestHead } from '../h1/serialize.js'
 import { isHost, isOriginForm } from '../h1/uri.js'
 import type { ResolvedOptions, RouteOptions } from '../options.js'
 import type { ExchangeClient } from './client.js'
-import type { GatewayContext } from './context.js'
+import type { Config } from './config.js'
 import type { Target, Targets } from './targets.js'
 
 /** How one request is routed and reshaped. */
@@ -30,22 +30,6 @@ export interface RouteDecision {
 }
 
 const ROUTE_KEYS = ['target', 'path', 'host', 'headers']
-
-/** What edits of each direction may not touch: the fields the gateway writes itself. */
-export function reservedFields(options: ResolvedOptions): { request: Reserved; response: Reserved } {
-  const request = new Map([['host', 'set `host` instead']])
-  const response = new Map<string, string>()
-  if (options.via !== null) {
-    request.set('via', 'the gateway adds Via: set the `via` option')
-    response.set('via', 'the gateway adds Via: set the `via` option')
-  }
-  if (options.xForwarded) {
-    for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
-      request.set(name, 'the gateway adds it: turn `xForwarded` off to set it yourself')
-    }
-  }
-  return { request, response }
-}
 
 /**
  * Check route options as an object (`{ target, path, host, headers }`, and `extra` keys the
@@ -125,24 +109,20 @@ export function decideRoute(
  */
 export function checkRouteOptions(
   route: Record<string, unknown>,
-  ctx: GatewayContext,
+  cfg: Config,
   source: string,
   extra: readonly string[] = [],
 ): void {
-  routeOptions(route, null, ctx.targets, ctx.options, ctx.reserved.request, source, extra)
+  routeOptions(route, null, cfg.targets, cfg.options, cfg.reserved.request, source, extra)
 }
 
 /**
  * How a request goes: proxy()'s options when given, else (or for the targets, when they name
  * none) the route hook's result. Throws a TypeError saying what is wrong.
  */
-export function routeFor(
-  ctx: GatewayContext,
-  request: RequestHead,
-  given: RouteOptions | undefined,
-): RouteDecision | null {
-  const { options, targets } = ctx
-  const reserved = ctx.reserved.request
+export function routeFor(cfg: Config, request: RequestHead, given: RouteOptions | undefined): RouteDecision | null {
+  const { options, targets } = cfg
+  const reserved = cfg.reserved.request
   const decision = given === undefined ? null : decideRoute(given, request, targets, options, reserved, 'proxy option')
   const hook = options.route
   if (hook === null)
@@ -161,10 +141,11 @@ export function routeFor(
 
 /**
  * The request head sent to `target`: rewritten as `decision` says, with the fields the gateway
- * adds (Via, X-Forwarded-*, Host, framing), in memory from the gateway's arena.
+ * adds (Via, X-Forwarded-*, Host, framing), in memory from `alloc`.
  */
 export function upstreamHead(
-  ctx: GatewayContext,
+  cfg: Config,
+  alloc: Allocator,
   request: RequestHead,
   decision: RouteDecision | null,
   target: Target,
@@ -172,11 +153,11 @@ export function upstreamHead(
 ): Buffer {
   const rewrite = requestRewrite(decision, target)
   const fields = requestFields(request, {
-    via: ctx.viaField,
-    forwarded: ctx.options.xForwarded ? { for: client.remoteAddress, proto: client.protocol } : null,
+    via: cfg.viaField,
+    forwarded: cfg.options.xForwarded ? { for: client.remoteAddress, proto: client.protocol } : null,
     defaultHost: rewrite?.host != null ? null : target.config.hostHeader,
   })
-  return serializeRequestHead(request, fields, ctx.arena.take, rewrite)
+  return serializeRequestHead(request, fields, alloc, rewrite)
 }
 
 /** The request as it goes to `target`: null when nothing is rewritten. */
@@ -187,29 +168,19 @@ function requestRewrite(decision: RouteDecision | null, target: Target): Request
   return { path: decision.path, host, edit: decision.edit }
 }
 
-/** Whether any response rewriting is configured (otherwise `responseEdit` is never called). */
-export function rewritesResponses(options: ResolvedOptions): boolean {
-  return (
-    options.rewriteLocation ||
-    options.cookieDomain !== null ||
-    options.cookiePath !== null ||
-    options.onResponse !== null
-  )
-}
-
 /**
  * The edit of a final response head (not 1xx, not 101) that `target` sent for `request`, which
  * came over a `protocol` connection: Location / Content-Location and Set-Cookie values
  * rewritten in place, then what onResponse returns. Throws a TypeError for a bad hook result.
  */
 export function responseEdit(
-  ctx: GatewayContext,
+  cfg: Config,
   head: ResponseHead,
   request: RequestHead,
   target: Target,
   protocol: 'http' | 'https',
 ): HeadEdit | null {
-  const { options } = ctx
+  const { options } = cfg
   let values: Map<number, string> | null = null
   const { raw, fields } = head
   const from = options.rewriteLocation ? targetOrigin(target) : null
@@ -239,7 +210,7 @@ export function responseEdit(
     if (key !== 'headers') throw new TypeError(`onResponse: ${key} is not something it may return (only headers)`)
   }
   if (result.headers === undefined) return rewritten
-  return combineEdits(rewritten, compileEdits(result.headers, 'onResponse headers', ctx.reserved.response))
+  return combineEdits(rewritten, compileEdits(result.headers, 'onResponse headers', cfg.reserved.response))
 }
 
 const origins = new WeakMap<Target, string | null>()

@@ -151,7 +151,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     const exchange = this.exchange
     if (exchange === null) return
     this.bodyBytes += chunk.length
-    const max = this.ctx.options.limits.maxRequestBodyBytes
+    const max = this.ctx.config.options.limits.maxRequestBodyBytes
     if (this.bodyBytes > max) {
       // A Content-Length over the limit was refused with the head; a chunked body is held to it here.
       this.requestFailed('CLIENT_BODY_TOO_LARGE', `request body larger than ${max} bytes`)
@@ -240,7 +240,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
 
   sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): string | null {
     const fields = relayedFields(head, edit)
-    const via = this.ctx.options.via
+    const via = this.ctx.config.options.via
     if (via !== null) fields.push('Via', via)
     if (plan.contentLength !== null) fields.push('Content-Length', plan.contentLength)
     // Written now: node:http only stores it (it leaves with the first body bytes, or at end);
@@ -392,12 +392,12 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   private updateStall(): void {
     if (this.finished) return
     if (this.full || (this.reading && !this.paused)) {
-      ;(this.stall ??= new Deadline(() => this.onStall(), false)).arm(this.ctx.options.timeouts.idle)
+      ;(this.stall ??= new Deadline(() => this.onStall(), false)).arm(this.ctx.config.options.timeouts.idle)
     } else this.stall?.disarm()
   }
 
   private onStall(): void {
-    const idle = this.ctx.options.timeouts.idle
+    const idle = this.ctx.config.options.timeouts.idle
     if (this.full) this.exchange?.clientStalled(idle)
     else if (this.reading) this.requestFailed('CLIENT_TIMEOUT', `client sent no request body bytes for ${idle} ms`)
   }

@@ -95,28 +95,30 @@ export class Targets {
    * `warn`: where the pools report what happens on no exchange's connection (idle ones);
    * `random`: what power-of-two-choices draws from (tests pass a seeded one).
    */
-  constructor(options: ResolvedOptions, warn?: PoolWarning, random: () => number = Math.random) {
+  constructor(
+    options: ResolvedOptions,
+    warn?: PoolWarning,
+    random: () => number = Math.random,
+    previous: Targets | null = null,
+  ) {
     this.random = random
     this.balance = options.balance
     this.health = options.health
     this.retries = options.retries
-    this.targets = options.targets.map(
-      (config) =>
-        new Target(
-          config,
-          new UpstreamPool(
-            {
-              target: config,
-              connectTimeout: options.timeouts.connect,
-              keepAliveTimeout: options.timeouts.keepAlive,
-              maxSockets: options.pool.maxSockets,
-              maxIdle: options.pool.maxIdle,
-              limits: options.limits,
-            },
-            warn,
-          ),
-        ),
-    )
+    this.targets = options.targets.map((config) => {
+      const pool = {
+        target: config,
+        connectTimeout: options.timeouts.connect,
+        keepAliveTimeout: options.timeouts.keepAlive,
+        maxSockets: options.pool.maxSockets,
+        maxIdle: options.pool.maxIdle,
+        limits: options.limits,
+      }
+      // A target described the same way keeps its pool, idle connections and health.
+      const kept = previous?.byUrl.get(config.url)
+      if (kept !== undefined && sameJson(kept.pool.config, pool)) return kept
+      return new Target(config, new UpstreamPool(pool, warn))
+    })
     for (const target of this.targets) this.byUrl.set(target.config.url, target)
   }
 
@@ -225,4 +227,17 @@ export class Targets {
   close(): void {
     for (const t of this.targets) t.pool.close()
   }
+
+  /**
+   * This set of targets replaces `previous` (reconfigure): the pools of the targets it dropped
+   * close their idle connections; busy ones end with their exchanges.
+   */
+  retire(previous: Targets): void {
+    for (const t of previous.targets) if (!this.targets.includes(t)) t.pool.close()
+  }
+}
+
+/** Whether two plain option objects say the same (TLS keys and certificates compared as text). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }

@@ -1,12 +1,14 @@
-// createGateway: owns the listening server (if any), the client connections, the upstream
-// pool, and where failures are reported (onError, diagnostics_channel). Never an 'error' event.
+// createGateway: owns its listeners (listeners.ts), the client connections, the upstream
+// targets and their active health checks, and where exchanges and failures are reported
+// (metrics, onError, diagnostics_channel). Never an 'error' event.
 
 import diagnostics from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
-import net from 'node:net'
+import type net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { GatewayError } from './errors.js'
 import type { RequestHead } from './h1/head.js'
+import { ActiveChecks } from './health-checks.js'
 import { ClientConnection } from './io/client-connection.js'
 import { type Config, makeConfig } from './io/config.js'
 import type { ClientHandle, GatewayContext } from './io/context.js'
@@ -16,6 +18,9 @@ import { OutputArena } from './io/output-arena.js'
 import type { OutgoingResponse } from './io/server-response.js'
 import type { TargetStats } from './io/targets.js'
 import { WriteBatch } from './io/write-batch.js'
+import { type AdminListenOptions, Listeners, type ListenOptions, type ListenTlsOptions } from './listeners.js'
+import { type HealthReport, healthOf } from './ops/admin.js'
+import { GatewayMetrics } from './ops/gateway-metrics.js'
 import {
   checkErrorResponse,
   type ErrorResponse,
@@ -37,24 +42,72 @@ export interface ErrorMessage {
   client: string | undefined
 }
 
-/** Published on `strictgate:exchange` when an exchange ends. */
+export type { AdminListenOptions, ListenOptions, ListenTlsOptions } from './listeners.js'
+export type { HealthReport } from './ops/admin.js'
+
+/**
+ * Published on `strictgate:exchange` when an exchange ends: one per request the gateway
+ * answered (or failed to), what an access log line needs.
+ */
 export interface ExchangeMessage {
-  request: RequestHead
-  /** Status the client got; 0 when its connection was aborted. */
+  /**
+   * The request head; undefined when the exchange failed before one was complete (a malformed
+   * or timed-out head: 400, 408...; a connection refused at the limit: 503; a client that went
+   * away mid-head: 0).
+   */
+  request: RequestHead | undefined
+  /** Status the client got; 0 when it got none (its connection was aborted, or it went away). */
   status: number
   durationMs: number
   error: GatewayError | undefined
+  /** The client's address, when known. */
+  client: string | undefined
+  /**
+   * Bytes written to the client for this exchange: head, framing and body, an error page too
+   * (embedded with proxy(): the body bytes, Node writes the head).
+   */
+  bytesSent: number
+  /** The target URL (as configured) of the last attempt; undefined when none was chosen. */
+  upstream: string | undefined
+  /** When the exchange started, in ms since the epoch (performance.timeOrigin-based, sub-ms). */
+  started: number
 }
 
-export interface ListenOptions {
-  port?: number
-  host?: string
-  backlog?: number
+/** What stats() returns. */
+export interface GatewayStats {
+  /** Client connections being served (gateway mode). */
+  clients: number
+  /** Embedded exchanges (proxy()) and upgrade()'s sockets. */
+  embedded: number
+  upstream: { open: number; idle: number; waiting: number }
+  targets: TargetStats[]
+  /** TLS handshakes that failed (or timed out) on the TLS listeners. */
+  tlsHandshakeFailures: number
 }
 
 export interface Gateway {
-  /** Listen on a TCP port; resolves to the bound address. */
+  /**
+   * Listen on a TCP port; resolves to the bound address. With `tls` ({ key, cert, ...node:tls
+   * secure context options }), TLS is terminated here (ALPN http/1.1); bad TLS settings reject
+   * with a TypeError.
+   */
   listen(options?: ListenOptions): Promise<net.AddressInfo>
+  /**
+   * New certificates (and TLS settings) for every TLS listener, for handshakes from now on
+   * (certificate renewal). Checked first: settings that cannot be used throw a TypeError and
+   * change nothing; without a TLS listener, throws.
+   */
+  setTls(tls: ListenTlsOptions): void
+  /**
+   * An admin listener: GET /metrics (Prometheus text format 0.0.4) and GET /healthz (as
+   * health()). Default 127.0.0.1, any port; closed at the end of close(), after the drain, so
+   * that /healthz answers 503 during it. Keep it off the public address.
+   */
+  listenAdmin(options?: AdminListenOptions): Promise<net.AddressInfo>
+  /** The metrics in the Prometheus text exposition format 0.0.4 (for a /metrics of your own). */
+  metrics(): string
+  /** For a health endpoint: 200 while serving; 503 while shutting down, or with every target down. */
+  health(): HealthReport
   /** Serve an already accepted socket (net.Socket or tls.TLSSocket). */
   handle(socket: net.Socket): void
   /**
@@ -87,14 +140,9 @@ export interface Gateway {
   reconfigure(options: GatewayOptions): void
   /**
    * Counts for monitoring: client connections, embedded exchanges (proxy(), and upgrade()'s
-   * sockets), upstream connections in all, and per target.
+   * sockets), upstream connections in all, per target, and failed TLS handshakes.
    */
-  stats(): {
-    clients: number
-    embedded: number
-    upstream: { open: number; idle: number; waiting: number }
-    targets: TargetStats[]
-  }
+  stats(): GatewayStats
 }
 
 class GatewayImpl implements Gateway, GatewayContext {
@@ -108,12 +156,19 @@ class GatewayImpl implements Gateway, GatewayContext {
   /** Embedded exchanges and upgrade()'s sockets (not limited by maxConnections: Node's server is). */
   private readonly embedded = new Set<ClientHandle>()
   private embedding: Embedding | null = null
-  private readonly servers: net.Server[] = []
+  private readonly listeners: Listeners
+  /** Always on: one count and one histogram observation per exchange (ops/gateway-metrics.ts). */
+  private readonly counts: GatewayMetrics
+  private readonly checks: ActiveChecks
   private closed: Promise<void> | null = null
   private whenIdle: (() => void) | null = null
 
   constructor(options: ResolvedOptions) {
     this.config = makeConfig(options, null, this.warn)
+    this.listeners = new Listeners((socket) => this.handle(socket), this.onServerError)
+    this.counts = new GatewayMetrics({ stats: () => this.stats() })
+    this.checks = new ActiveChecks(this.counts)
+    this.checks.apply(this.config)
   }
 
   /** What no exchange reports (unsolicited bytes on an idle pooled connection) goes the same way. */
@@ -122,25 +177,38 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   reconfigure(options: GatewayOptions): void {
+    const resolved = resolveOptions(options)
+    if (this.closed !== null) throw new Error('strictgate: gateway is closed')
     const previous = this.config
-    this.config = makeConfig(resolveOptions(options), previous, this.warn)
+    this.config = makeConfig(resolved, previous, this.warn)
     this.config.targets.retire(previous.targets)
+    this.checks.apply(this.config)
   }
 
   listen(options: ListenOptions = {}): Promise<net.AddressInfo> {
     if (this.closed !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.handle(socket))
-    this.servers.push(server)
-    return new Promise((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog }, () => {
-        server.off('error', reject)
-        // After listening, a server error (EMFILE on accept...) must not crash the process: it is
-        // the gateway's own failure, reported like any other.
-        server.on('error', this.onServerError)
-        resolve(server.address() as net.AddressInfo)
-      })
+    // A TLS handshake is part of what the first request head must complete within.
+    return this.listeners.listen(options, this.config.options.timeouts.request)
+  }
+
+  setTls(tls: ListenTlsOptions): void {
+    this.listeners.setTls(tls)
+  }
+
+  listenAdmin(options: AdminListenOptions = {}): Promise<net.AddressInfo> {
+    if (this.closed !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
+    return this.listeners.listenAdmin(options, {
+      metrics: () => this.metrics(),
+      status: () => ({ shuttingDown: this.closing, targets: this.config.targets.stats().targets }),
     })
+  }
+
+  metrics(): string {
+    return this.counts.render()
+  }
+
+  health(): HealthReport {
+    return healthOf({ shuttingDown: this.closing, targets: this.config.targets.stats().targets })
   }
 
   handle(socket: net.Socket): void {
@@ -187,6 +255,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined {
+    this.counts.error(err.code)
     if (errorChannel.hasSubscribers) errorChannel.publish({ error: err, request, client } satisfies ErrorMessage)
     const hook = this.config.options.onError
     if (hook === null) return undefined
@@ -197,6 +266,7 @@ class GatewayImpl implements Gateway, GatewayContext {
       return custom
     } catch (cause) {
       // A throwing hook or an invalid custom response: the gateway's own page goes out.
+      this.counts.error('GATEWAY_INTERNAL_ERROR')
       if (errorChannel.hasSubscribers) {
         const error = new GatewayError('GATEWAY_INTERNAL_ERROR', `onError hook failed: ${String(cause)}`, { cause })
         errorChannel.publish({ error, request, client } satisfies ErrorMessage)
@@ -205,15 +275,28 @@ class GatewayImpl implements Gateway, GatewayContext {
     }
   }
 
-  publishExchange(request: RequestHead, status: number, started: number, error?: GatewayError): void {
-    if (!exchangeChannel.hasSubscribers) return
+  publishExchange(
+    request: RequestHead | undefined,
+    status: number,
+    started: number,
+    error: GatewayError | undefined,
+    client: string | undefined,
+    bytesSent: number,
+    upstream: string | undefined,
+  ): void {
     const durationMs = performance.now() - started
-    exchangeChannel.publish({ request, status, durationMs, error } satisfies ExchangeMessage)
+    this.counts.exchange(status, durationMs)
+    if (!exchangeChannel.hasSubscribers) return
+    const epoch = performance.timeOrigin + started
+    const message = { request, status, durationMs, error, client, bytesSent, upstream, started: epoch }
+    exchangeChannel.publish(message satisfies ExchangeMessage)
   }
 
-  stats(): ReturnType<Gateway['stats']> {
+  stats(): GatewayStats {
     const { targets, ...upstream } = this.config.targets.stats()
-    return { clients: this.clients.size, embedded: this.embedded.size, upstream, targets }
+    const { clients, embedded, listeners } = this
+    const tlsHandshakeFailures = listeners.tlsHandshakeFailures
+    return { clients: clients.size, embedded: embedded.size, upstream, targets, tlsHandshakeFailures }
   }
 
   close(): Promise<void> {
@@ -222,7 +305,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   }
 
   private async shutdown(): Promise<void> {
-    const closed = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
+    const closed = this.listeners.stopAccepting()
     for (const conn of this.refused) conn.abort()
     const running = [this.clients, this.embedded]
     for (const set of running) for (const client of set) client.shutdown()
@@ -240,7 +323,11 @@ class GatewayImpl implements Gateway, GatewayContext {
       })
     }
     this.config.targets.close()
-    await Promise.all(closed)
+    this.checks.stop()
+    this.listeners.cutHandshakes()
+    await closed
+    await this.listeners.closeAdmin()
+    this.counts.close()
   }
 }
 

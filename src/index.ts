@@ -10,11 +10,15 @@ export {
   statusFor,
 } from './errors.js'
 export {
+  type AdminListenOptions,
   createGateway,
   type ErrorMessage,
   type ExchangeMessage,
   type Gateway,
+  type GatewayStats,
+  type HealthReport,
   type ListenOptions,
+  type ListenTlsOptions,
 } from './gateway.js'
 export type { RequestContext } from './h1/check-head.js'
 export {
@@ -31,10 +35,14 @@ export { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
 export { type RequestEvents, RequestParser } from './h1/request-parser.js'
 export { type ResponseEvents, ResponseParser } from './h1/response-parser.js'
 export type { HandlerOptions, ProxyHandler, ProxyResult } from './io/embedding.js'
+export type { TargetStats } from './io/targets.js'
+export type { HealthMessage } from './ops/health-check.js'
 export type {
   ErrorResponse,
   GatewayLimits,
   GatewayOptions,
+  HealthCheckOptions,
+  HealthOptions,
   OnError,
   PoolOptions,
   ProxyOptions,
@@ -42,4 +50,5 @@ export type {
   RouteResult,
   Timeouts,
   UpstreamTarget,
+  ViaOptions,
 } from './options.js'

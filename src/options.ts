@@ -5,6 +5,7 @@ import type { GatewayError } from './errors.js'
 import { isFieldValue, isToken } from './h1/grammar.js'
 import type { RequestHead } from './h1/head.js'
 import { DEFAULT_LIMITS, type Limits } from './h1/limits.js'
+import { type HealthOptions, type ResolvedHealth, resolveHealth } from './health-options.js'
 import { checkKeys, checkObject, fail, positiveInt } from './option-checks.js'
 import { REWRITE_KEYS, type ResolvedRewrite, type RewriteOptions, resolveRewrite } from './rewrite-options.js'
 import {
@@ -16,6 +17,8 @@ import {
   type WeightedUpstream,
 } from './upstream-options.js'
 
+export type { HealthCheckOptions, HealthOptions } from './health-options.js'
+export { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK } from './health-options.js'
 export type { OnResponse, ResponseView, RewriteOptions } from './rewrite-options.js'
 export type { ResolvedTarget, UpstreamTarget, UpstreamTlsOptions, WeightedUpstream } from './upstream-options.js'
 
@@ -88,11 +91,14 @@ export interface ProxyOptions extends RouteOptions {
 /** What a `route` hook may return: a target URL, a list of them, a RouteOptions object, or undefined. */
 export type RouteResult = string | string[] | RouteOptions | undefined
 
-/** Passive health: a target failing `maxFails` times within `failWindow` ms is down for `failTimeout` ms. */
-export interface HealthOptions {
-  maxFails?: number
-  failWindow?: number
-  failTimeout?: number
+/**
+ * Where Via goes (RFC 9110 §7.6.3): `value` (default `1.1 strictgate`) added to requests
+ * (`request`, default true) and to responses (`response`, default true).
+ */
+export interface ViaOptions {
+  value?: string
+  request?: boolean
+  response?: boolean
 }
 
 export interface GatewayOptions extends RewriteOptions {
@@ -114,8 +120,12 @@ export interface GatewayOptions extends RewriteOptions {
   timeouts?: Timeouts
   limits?: GatewayLimits
   pool?: PoolOptions
-  /** The Via field value added both ways; `false` to add none. Default `1.1 strictgate`. */
-  via?: string | false
+  /**
+   * The Via field added both ways (a string: its value; default `1.1 strictgate`), `false` for
+   * none, or `{ value, request, response }` to choose the directions (`{ request: false }`: on
+   * responses only).
+   */
+  via?: string | false | ViaOptions
   /** Add X-Forwarded-For / -Proto / -Host (default false: only behind trusted chains). */
   xForwarded?: boolean
   /** Named leniencies: none exist yet, and every one will be off by default. */
@@ -127,13 +137,14 @@ export interface GatewayOptions extends RewriteOptions {
 export interface ResolvedOptions extends ResolvedRewrite {
   targets: ResolvedTarget[]
   balance: Balance
-  health: Required<HealthOptions>
+  health: ResolvedHealth
   retries: number
   route: ((request: RequestHead) => RouteResult) | null
   timeouts: Required<Timeouts>
   limits: Limits
   pool: Required<PoolOptions>
-  via: string | null
+  /** The Via value added to requests and to responses; null: none that way. */
+  via: { request: string | null; response: string | null }
   xForwarded: boolean
   onError: OnError | null
 }
@@ -147,44 +158,39 @@ export const DEFAULT_TIMEOUTS: Required<Timeouts> = {
   shutdown: 10_000,
 }
 
-/** Defaults of `pool` and `health` (of `limits`: h1/limits.ts); the CLI's --help shows them. */
+/** Defaults of `pool` (of `limits`: h1/limits.ts; of `health`: health-options.ts); the CLI's --help shows them. */
 export const DEFAULT_POOL = { maxSockets: 256, maxIdle: 64 }
-export const DEFAULT_HEALTH = { maxFails: 1, failWindow: 10_000, failTimeout: 10_000 }
+
+/** Every top-level option name createGateway takes. */
+export const OPTION_NAMES: readonly string[] = [
+  'upstream',
+  'balance',
+  'health',
+  'retries',
+  'tls',
+  'route',
+  'timeouts',
+  'limits',
+  'pool',
+  'via',
+  'xForwarded',
+  'lenient',
+  'onError',
+  ...REWRITE_KEYS,
+]
+
+/** The options that are functions: code sets them, a config file cannot. */
+export const FUNCTION_OPTIONS: readonly string[] = ['route', 'onError', 'onResponse']
 
 export function resolveOptions(input: GatewayOptions): ResolvedOptions {
   const top = checkObject(input, 'options')
-  checkKeys(
-    top,
-    [
-      'upstream',
-      'balance',
-      'health',
-      'retries',
-      'tls',
-      'route',
-      'timeouts',
-      'limits',
-      'pool',
-      'via',
-      'xForwarded',
-      'lenient',
-      'onError',
-      ...REWRITE_KEYS,
-    ],
-    'options',
-  )
+  checkKeys(top, OPTION_NAMES, 'options')
   const targets = parseUpstreams(top.upstream, parseTls(top.tls, 'tls'))
   const balance = top.balance ?? 'round-robin'
   if (balance !== 'round-robin' && balance !== 'least-connections' && balance !== 'power-of-two-choices') {
     fail('balance', 'must be round-robin, least-connections or power-of-two-choices')
   }
-  const h = checkObject(top.health, 'health')
-  checkKeys(h, ['maxFails', 'failWindow', 'failTimeout'], 'health')
-  const health = {
-    maxFails: positiveInt(h.maxFails, 'health.maxFails', DEFAULT_HEALTH.maxFails),
-    failWindow: positiveInt(h.failWindow, 'health.failWindow', DEFAULT_HEALTH.failWindow),
-    failTimeout: positiveInt(h.failTimeout, 'health.failTimeout', DEFAULT_HEALTH.failTimeout),
-  }
+  const health = resolveHealth(top.health)
   let retries = targets.length - 1
   if (top.retries !== undefined) {
     if (typeof top.retries !== 'number' || !Number.isInteger(top.retries) || top.retries < 0) {
@@ -214,15 +220,7 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
     maxIdle: positiveInt(p.maxIdle, 'pool.maxIdle', DEFAULT_POOL.maxIdle),
   }
 
-  let via: string | null = '1.1 strictgate'
-  if (top.via === false) via = null
-  else if (top.via !== undefined) {
-    // A CR or LF here would split the message (response splitting): refuse it now.
-    if (typeof top.via !== 'string' || top.via === '' || !isFieldValue(top.via)) {
-      fail('via', 'must be a non-empty field value (visible characters, SP, HTAB) or false')
-    }
-    via = top.via
-  }
+  const via = resolveVia(top.via)
 
   if (top.xForwarded !== undefined && typeof top.xForwarded !== 'boolean') fail('xForwarded', 'must be a boolean')
   const lenient = checkObject(top.lenient, 'lenient')
@@ -244,6 +242,36 @@ export function resolveOptions(input: GatewayOptions): ResolvedOptions {
     onError: (top.onError as OnError | undefined) ?? null,
     ...resolveRewrite(top),
   }
+}
+
+const DEFAULT_VIA = '1.1 strictgate'
+
+function viaValue(value: unknown, option: string): string {
+  // A CR or LF here would split the message (response splitting): refuse it now.
+  if (typeof value !== 'string' || value === '' || !isFieldValue(value)) {
+    fail(option, 'must be a non-empty field value (visible characters, SP, HTAB)')
+  }
+  return value
+}
+
+/** `via`: a value both ways, false for none, or `{ value, request, response }`. */
+function resolveVia(v: unknown): ResolvedOptions['via'] {
+  if (v === undefined) return { request: DEFAULT_VIA, response: DEFAULT_VIA }
+  if (v === false) return { request: null, response: null }
+  if (typeof v === 'string') {
+    const value = viaValue(v, 'via')
+    return { request: value, response: value }
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    fail('via', 'must be a field value, false, or { value, request, response }')
+  }
+  const o = v as Record<string, unknown>
+  checkKeys(o, ['value', 'request', 'response'], 'via')
+  const value = o.value === undefined ? DEFAULT_VIA : viaValue(o.value, 'via.value')
+  for (const side of ['request', 'response']) {
+    if (o[side] !== undefined && typeof o[side] !== 'boolean') fail(`via.${side}`, 'must be a boolean')
+  }
+  return { request: o.request === false ? null : value, response: o.response === false ? null : value }
 }
 
 /** Validate what an onError hook returned; throws TypeError (the gateway then answers its own page). */

@@ -67,7 +67,8 @@ export abstract class MessageParser implements LlhttpCallbacks {
    */
   protected maxBodyBytes = Number.POSITIVE_INFINITY
 
-  protected readonly limits: Limits
+  /** The limits it holds messages to (fixed: a new parser for new limits). */
+  readonly limits: Limits
   protected readonly scanner: HeadScanner
   /** The codes of this direction (codes.ts). */
   protected readonly codes: CodeTable

@@ -11,6 +11,7 @@ import { OutFraming, type ResponsePlan } from '../h1/plan.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
 import { LAST_CHUNK, serializeResponseHead, serializeTrailers } from '../h1/serialize.js'
 import type { ClientExchange, ExchangeClient, HandedOver } from './client.js'
+import { ClientState, Timer } from './client-state.js'
 import type { ClientHandle, GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'
 import { Exchange } from './exchange.js'
@@ -18,35 +19,15 @@ import { resetLater } from './reset.js'
 import { Tunnel } from './tunnel.js'
 import type { UpstreamConnection } from './upstream-connection.js'
 
-export const enum ClientState {
-  /** Waiting for, or reading, a request head. */
-  Head = 0,
-  /** Reading a request body. */
-  Body = 1,
-  /** Request read; its response is in flight. */
-  Waiting = 2,
-  /** Bytes flow to and from an upgraded upstream connection. */
-  Tunnel = 3,
-  /** Ending: no more requests are read. */
-  Closing = 4,
-  Closed = 5,
-}
-
-const enum Timer {
-  None = 0,
-  /** Head of the first request, or of a request whose first byte arrived (timeouts.request). */
-  RequestHead = 1,
-  /** Idle between requests (timeouts.keepAlive). */
-  KeepAlive = 2,
-}
-
 export class ClientConnection implements ClientHandle, ExchangeClient, RequestEvents {
   readonly socket: Socket
   state = ClientState.Head
   readonly remoteAddress: string
   readonly protocol: 'http' | 'https'
+  /** Bytes written to the client so far (ExchangeClient.bytesSent). */
+  bytesSent = 0
   private readonly ctx: GatewayContext
-  private readonly parser: RequestParser
+  private parser: RequestParser
   private exchange: ClientExchange | null = null
   private tunnel: Tunnel | null = null
   /** Bytes of the next pipelined request(s), held while the current one is answered. */
@@ -63,6 +44,8 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   private socketTimeout = 0
   /** The one request of a socket handed over by upgrade(), or null. */
   private readonly handedOver: HandedOver | null
+  /** performance.now() when timeouts.request was armed for a head (publishFailure), else 0. */
+  private headSince = 0
 
   /**
    * Serve `socket`; with `refusal`, answer that error at once (the gateway is at its connection
@@ -90,8 +73,8 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     socket.on('drain', this.onDrain)
     socket.on('timeout', this.onSocketTimeout)
     if (refusal !== null) {
-      ctx.report(refusal, undefined, this.remoteAddress)
       this.write(errorResponse(refusal.code, true))
+      this.publishFailure(refusal, 0, true)
       this.end(ctx.config.options.timeouts.keepAlive)
       return
     }
@@ -179,14 +162,26 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     const err = GatewayError.fromFailure(failure)
     const exchange = this.exchange
     this.exchange = null
+    const sent = this.bytesSent
     if (exchange !== null && !exchange.abandon()) {
       // The response was already under way: the truncation must be visible.
       err.status = 0
       this.ctx.report(err, exchange.request, this.remoteAddress)
       this.abort()
+      exchange.publish(err)
       return
     }
     this.answerError(err, exchange?.request, false)
+    if (exchange !== null) exchange.publish(err)
+    else this.publishFailure(err, sent)
+  }
+
+  /** A failure before a request head was complete (reported first if `report`): an exchange without a request. */
+  private publishFailure(err: GatewayError, sentBefore: number, report = false): void {
+    const { ctx, remoteAddress } = this
+    if (report) ctx.report(err, undefined, remoteAddress)
+    const started = this.headSince > 0 ? this.headSince : performance.now()
+    ctx.publishExchange(undefined, err.status, started, err, remoteAddress, this.bytesSent - sentBefore, undefined)
   }
 
   pauseReading(): void {
@@ -240,13 +235,13 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
 
   sendInterim(head: ResponseHead): void {
     const ctx = this.ctx
-    ctx.batch.add(serializeResponseHead(head, ctx.config.viaField, ctx.arena.take), false)
+    ctx.batch.add(serializeResponseHead(head, ctx.config.responseVia, ctx.arena.take), false)
   }
 
   sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): null {
     const ctx = this.ctx
     this.outFraming = plan.framing
-    ctx.batch.add(serializeResponseHead(head, ctx.config.viaField + plan.fields, ctx.arena.take, edit), false)
+    ctx.batch.add(serializeResponseHead(head, ctx.config.responseVia + plan.fields, ctx.arena.take, edit), false)
     return null
   }
 
@@ -275,6 +270,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   /** For the batch (BatchSink): a write to the socket unless it is gone. */
   write(data: Buffer): boolean {
     if (this.state === ClientState.Closed || this.socket.destroyed) return true
+    this.bytesSent += data.length
     return this.socket.write(data)
   }
 
@@ -324,6 +320,11 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   /** Back to waiting for a request: the pipelined bytes held meanwhile come first. */
   private nextRequest(): void {
     this.state = ClientState.Head
+    if (this.parser.limits !== this.ctx.config.options.limits) {
+      // reconfigure() changed the limits: the next request is held to the new ones.
+      this.parser.destroy()
+      this.parser = new RequestParser(this, this.ctx.config.options.limits)
+    }
     this.arm(Timer.KeepAlive, this.ctx.config.options.timeouts.keepAlive)
     const pending = this.pending
     this.pending = null
@@ -401,7 +402,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       // Node's http server (httpAllowHalfOpen off) and nginx treat a client FIN the same way.
       this.exchange = null
       if (exchange !== null) exchange.clientAborted()
-      else this.ctx.report(GatewayError.fromFailure(failure as ParseFailure), undefined, this.remoteAddress)
+      else this.publishFailure(GatewayError.fromFailure(failure as ParseFailure), this.bytesSent, true)
       this.abort()
       return
     }
@@ -428,7 +429,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
       const err = new GatewayError('CLIENT_ABORTED', 'client reset the connection mid-request', {
         offset: this.parser.offset,
       })
-      this.ctx.report(err, undefined, this.remoteAddress)
+      this.publishFailure(err, this.bytesSent, true)
     }
     this.parser.destroy()
     // (Told already in every other case: done() is once only.)
@@ -465,6 +466,7 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
 
   private arm(kind: Timer, ms: number): void {
     this.timerKind = kind
+    this.headSince = kind === Timer.RequestHead ? performance.now() : 0
     this.timer.arm(ms)
   }
 

@@ -15,6 +15,8 @@ export interface ExchangeClient {
   readonly remoteAddress: string
   /** The scheme the client used (X-Forwarded-Proto). */
   readonly protocol: 'http' | 'https'
+  /** Bytes written to the client so far (strictgate:exchange's bytesSent is the difference). */
+  readonly bytesSent: number
   /** The connection may carry another request after this exchange (see planResponse). */
   readonly persistent: boolean
   /**
@@ -88,6 +90,11 @@ export interface ClientExchange {
    * still be answered with an error response (no final head relayed yet).
    */
   abandon(): boolean
+  /**
+   * After `abandon`, once the client answered `error` (or aborted): publish the exchange on
+   * strictgate:exchange, as every other ending does.
+   */
+  publish(error: GatewayError): void
 }
 
 /**

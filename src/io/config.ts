@@ -10,8 +10,10 @@ import { Targets } from './targets.js'
 export interface Config {
   readonly options: ResolvedOptions
   readonly targets: Targets
-  /** `Via: ...\r\n`, or '' when disabled. */
-  readonly viaField: string
+  /** `Via: ...\r\n` for requests, or '' when none is added to them. */
+  readonly requestVia: string
+  /** `Via: ...\r\n` for responses, or '' when none is added to them. */
+  readonly responseVia: string
   /** Fields the gateway writes itself, which no edit may touch (rewriting.ts). */
   readonly reserved: { readonly request: Reserved; readonly response: Reserved }
   /** Response rewriting is configured (rewriteLocation, cookies, onResponse). */
@@ -27,7 +29,8 @@ export function makeConfig(options: ResolvedOptions, previous: Config | null, wa
   return {
     options,
     targets: new Targets(options, warn, Math.random, previous?.targets ?? null),
-    viaField: options.via === null ? '' : `Via: ${options.via}\r\n`,
+    requestVia: options.via.request === null ? '' : `Via: ${options.via.request}\r\n`,
+    responseVia: options.via.response === null ? '' : `Via: ${options.via.response}\r\n`,
     reserved: reservedFields(options),
     rewritesResponses: rewritesResponses(options),
   }
@@ -37,10 +40,8 @@ export function makeConfig(options: ResolvedOptions, previous: Config | null, wa
 export function reservedFields(options: ResolvedOptions): { request: Reserved; response: Reserved } {
   const request = new Map([['host', 'set `host` instead']])
   const response = new Map<string, string>()
-  if (options.via !== null) {
-    request.set('via', 'the gateway adds Via: set the `via` option')
-    response.set('via', 'the gateway adds Via: set the `via` option')
-  }
+  if (options.via.request !== null) request.set('via', 'the gateway adds Via: set the `via` option')
+  if (options.via.response !== null) response.set('via', 'the gateway adds Via: set the `via` option')
   if (options.xForwarded) {
     for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
       request.set(name, 'the gateway adds it: turn `xForwarded` off to set it yourself')

@@ -35,7 +35,20 @@ export interface GatewayContext {
   readonly batch: WriteBatch
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
-  /** Publish a finished exchange on `strictgate:exchange`. */
-  publishExchange(request: RequestHead, status: number, started: number, error?: GatewayError): void
+  /**
+   * An exchange ended: count it (metrics) and publish it on `strictgate:exchange`. `request`
+   * is undefined for a failure before a request head was complete; `started` is
+   * performance.now() at its start; `bytesSent` what the client was written for it; `upstream`
+   * the target URL of the last attempt, if one was chosen.
+   */
+  publishExchange(
+    request: RequestHead | undefined,
+    status: number,
+    started: number,
+    error: GatewayError | undefined,
+    client: string | undefined,
+    bytesSent: number,
+    upstream: string | undefined,
+  ): void
   connectionClosed(conn: ClientHandle): void
 }

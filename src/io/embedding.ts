@@ -83,7 +83,7 @@ export class Embedding {
   /** Where the gateway tracks embedded exchanges and handed-over sockets (ctx.connectionClosed removes them). */
   private readonly handles: Set<ClientHandle>
   /** One parser for every rebuilt head: each is checked within one synchronous call. */
-  private readonly checker: HeadChecker
+  private checker: HeadChecker
 
   constructor(ctx: GatewayContext, handles: Set<ClientHandle>) {
     this.ctx = ctx
@@ -133,7 +133,7 @@ export class Embedding {
         const err = new GatewayError('GATEWAY_INTERNAL_ERROR', 'proxy() was called after the response head was sent', {
           status: res.statusCode,
         })
-        ctx.report(err, undefined, req.socket?.remoteAddress)
+        refused(ctx, err, req.socket?.remoteAddress)
         done(err.status, err)
         return
       }
@@ -144,6 +144,8 @@ export class Embedding {
         client.refuse(new GatewayError('GATEWAY_CONNECTION_LIMIT', 'the gateway is shutting down'))
         return
       }
+      // reconfigure() changed the limits: heads are checked against the new ones.
+      if (this.checker.limits !== ctx.config.options.limits) this.checker = new HeadChecker(ctx.config.options.limits)
       const head = this.checker.check(requestHeadBytes(req, { upgrade: false, bodyLength: body?.length ?? -1 }))
       if ('code' in head) {
         client.refuse(GatewayError.fromFailure(head))
@@ -157,7 +159,7 @@ export class Embedding {
       // rejection, and nothing is left for close() to wait on.
       const err = new GatewayError('GATEWAY_INTERNAL_ERROR', `proxy(): ${String(cause)}`, { cause, status: 0 })
       if (client !== null) ctx.connectionClosed(client)
-      ctx.report(err, undefined, req?.socket?.remoteAddress)
+      refused(ctx, err, req?.socket?.remoteAddress)
       try {
         res.destroy()
       } catch {}
@@ -187,8 +189,9 @@ export class Embedding {
       const err = socket.destroyed
         ? new GatewayError('CLIENT_ABORTED', 'the socket was closed before upgrade()', { status: 0 })
         : new GatewayError('GATEWAY_CONNECTION_LIMIT', 'the gateway is shutting down')
-      ctx.report(err, undefined, socket.remoteAddress)
-      if (!socket.destroyed) socket.end(errorResponse(err.code, true), () => socket.destroy())
+      const page = socket.destroyed ? null : errorResponse(err.code, true)
+      refused(ctx, err, socket.remoteAddress, page?.length)
+      if (page !== null) socket.end(page, () => socket.destroy())
       done(err.status, err)
       return
     }
@@ -197,6 +200,12 @@ export class Embedding {
     const bytes = Buffer.concat([requestHeadBytes(req, { upgrade: true, bodyLength: -1 }), head])
     this.handles.add(new ClientConnection(ctx, socket, null, { bytes, options, done }))
   }
+}
+
+/** A request refused before an exchange could run: reported, and published as an exchange. */
+function refused(ctx: GatewayContext, err: GatewayError, client: string | undefined, sent = 0): void {
+  ctx.report(err, undefined, client)
+  ctx.publishExchange(undefined, err.status, performance.now(), err, client, sent, undefined)
 }
 
 function noResult(): void {

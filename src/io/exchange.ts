@@ -84,6 +84,8 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   private status = 0
   /** performance.now() at the start, for strictgate:exchange (a number: no BigInt per request). */
   private readonly started = performance.now()
+  /** What the client had been written before this exchange (its bytesSent is the rest). */
+  private readonly sentBefore: number
 
   constructor(client: ExchangeClient, ctx: GatewayContext, request: RequestHead) {
     this.client = client
@@ -91,6 +93,7 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     this.cfg = ctx.config
     this.request = request
     this.requestChunked = request.framing.kind === 'chunked'
+    this.sentBefore = client.bytesSent
   }
 
   start(options?: RouteOptions): void {
@@ -438,25 +441,23 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     }
     switch (outcome) {
       case Outcome.Complete:
-        this.publishExchange()
+        this.publish()
         // The request may still be streaming (an early response): then neither side continues.
         this.client.exchangeDone(this.requestDone && (this.plan as ResponsePlan).clientKeepAlive)
         break
       case Outcome.Tunnel:
-        this.publishExchange()
+        this.publish()
         this.client.startTunnel(conn as UpstreamConnection, rest)
         break
       case Outcome.Answer:
         this.client.answerError(err as GatewayError, this.request, this.requestDone)
-        this.publishExchange(err as GatewayError)
+        this.publish(err as GatewayError)
         break
       case Outcome.Abort:
-        this.report(err as GatewayError)
-        this.client.abort()
-        this.publishExchange(err as GatewayError)
-        break
       case Outcome.ClientGone:
         this.report(err as GatewayError)
+        if (outcome === Outcome.Abort) this.client.abort()
+        this.publish(err as GatewayError)
         break
       default:
         // Abandoned: the client connection answers its malformed request itself.
@@ -469,8 +470,12 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
     this.ctx.report(err, this.request, this.client.remoteAddress)
   }
 
-  private publishExchange(error?: GatewayError): void {
-    this.ctx.publishExchange(this.request, error?.status ?? this.status, this.started, error)
+  /** Count and publish this exchange (strictgate:exchange); after abandon(), the client calls it. */
+  publish(error?: GatewayError): void {
+    const { client, target } = this
+    const sent = client.bytesSent - this.sentBefore
+    const status = error?.status ?? this.status
+    this.ctx.publishExchange(this.request, status, this.started, error, client.remoteAddress, sent, target?.config.url)
   }
 
   /**

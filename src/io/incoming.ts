@@ -91,6 +91,11 @@ export class HeadChecker implements RequestEvents {
     this.parser = new RequestParser(this, limits)
   }
 
+  /** The limits heads are checked against. */
+  get limits(): Limits {
+    return this.parser.limits
+  }
+
   /** The head of `bytes` (one complete head), or why our request rules refuse it. */
   check(bytes: Buffer): RequestHead | ParseFailure {
     this.head = null

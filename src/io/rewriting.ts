@@ -153,7 +153,7 @@ export function upstreamHead(
 ): Buffer {
   const rewrite = requestRewrite(decision, target)
   const fields = requestFields(request, {
-    via: cfg.viaField,
+    via: cfg.requestVia,
     forwarded: cfg.options.xForwarded ? { for: client.remoteAddress, proto: client.protocol } : null,
     defaultHost: rewrite?.host != null ? null : target.config.hostHeader,
   })

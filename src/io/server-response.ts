@@ -72,6 +72,11 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
   readonly protocol: 'http' | 'https'
   /** Node decides whether the connection goes on; planResponse's client side does not apply. */
   readonly persistent = true
+  /**
+   * Body bytes handed to `res` (the error page's included): Node writes the head and the framing
+   * itself, and on HTTP/2 one socket carries many streams, so the socket's count would not tell.
+   */
+  bytesSent = 0
   private readonly ctx: GatewayContext
   private readonly req: IncomingRequest
   private readonly res: OutgoingResponse
@@ -179,6 +184,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
       this.ctx.report(err, exchange.request, this.remoteAddress)
       this.abort()
     }
+    exchange.publish(err)
     this.finish(err.status, err)
   }
 
@@ -240,7 +246,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
 
   sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): string | null {
     const fields = relayedFields(head, edit)
-    const via = this.ctx.config.options.via
+    const via = this.ctx.config.options.via.response
     if (via !== null) fields.push('Via', via)
     if (plan.contentLength !== null) fields.push('Content-Length', plan.contentLength)
     // Written now: node:http only stores it (it leaves with the first body bytes, or at end);
@@ -275,6 +281,7 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
     const pieces = this.pieces
     const last = pieces.length - 1
     let ok = true
+    for (let i = 0; i <= last; i++) this.bytesSent += pieces[i].length
     for (let i = 0; i < last; i++) ok = res.write(pieces[i])
     if (this.ended) {
       if (this.trailers !== null) res.addTrailers(Object.fromEntries(this.trailers))
@@ -334,12 +341,15 @@ export class ResponseClient implements ExchangeClient, ClientHandle {
       err.status = own.status
       body = own.body
     }
+    this.bytesSent += body.length
     this.res.end(body)
   }
 
   /** Answer `err` without an exchange: the request was refused before one could run. */
   refuse(err: GatewayError): void {
     this.answerError(err, undefined, false)
+    const { ctx, remoteAddress } = this
+    ctx.publishExchange(undefined, err.status, performance.now(), err, remoteAddress, this.bytesSent, undefined)
     this.finish(err.status, err)
   }
 

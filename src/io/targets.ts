@@ -2,8 +2,11 @@
 // A target that fails to connect (refused, timed out, reset before any response byte)
 // `health.maxFails` times within `health.failWindow` is down for `health.failTimeout`, then
 // gets one trial request; a single target is never marked down (as nginx does: there is no
-// other target to prefer).
+// other target to prefer). Active health checks (ops/health-check.ts) mark a target down apart
+// from that, a single one too (the operator named a path that says whether it is healthy, as
+// HAProxy does); a target is used only while neither says down.
 
+import type { CheckedTarget } from '../ops/health-check.js'
 import type { Balance, ResolvedOptions, ResolvedTarget } from '../options.js'
 import { type PoolWarning, UpstreamPool } from './pool.js'
 
@@ -16,10 +19,13 @@ export const enum Health {
   Trial = 3,
 }
 
-export class Target {
+export class Target implements CheckedTarget {
   readonly config: ResolvedTarget
   readonly pool: UpstreamPool
+  /** Passive health. */
   health = Health.Up
+  /** Active health checks say down (markDown / markUp, from the checker). */
+  activeDown = false
   requests = 0
   failures = 0
   /** Smooth weighted round-robin (nginx): current weight. */
@@ -38,7 +44,39 @@ export class Target {
     return s.open - s.idle + s.waiting
   }
 
+  // Where the active health checker connects (CheckedTarget): the configured target's address.
+  get url(): string {
+    return this.config.url
+  }
+  get kind(): ResolvedTarget['kind'] {
+    return this.config.kind
+  }
+  get host(): string {
+    return this.config.host
+  }
+  get port(): number {
+    return this.config.port
+  }
+  get path(): string {
+    return this.config.path
+  }
+  get hostHeader(): string {
+    return this.config.hostHeader
+  }
+  get tls(): ResolvedTarget['tls'] {
+    return this.config.tls
+  }
+
+  markDown(_reason: string): void {
+    this.activeDown = true
+  }
+
+  markUp(): void {
+    this.activeDown = false
+  }
+
   available(now: number): boolean {
+    if (this.activeDown) return false
     // Down until failTimeout is over; a trial that never came to a verdict (its client went
     // away first) is given up after the same time.
     if ((this.health === Health.Down || this.health === Health.Trial) && now >= this.downUntil) {
@@ -114,11 +152,17 @@ export class Targets {
         maxIdle: options.pool.maxIdle,
         limits: options.limits,
       }
-      // A target described the same way keeps its pool, idle connections and health.
+      // A target described the same way keeps its pool, idle connections and health; one
+      // described otherwise starts afresh but for the active checks' verdict, which is about
+      // the same URL (the checker keeps it, and tells only of changes).
       const kept = previous?.byUrl.get(config.url)
       if (kept !== undefined && sameJson(kept.pool.config, pool)) return kept
-      return new Target(config, new UpstreamPool(pool, warn))
+      const target = new Target(config, new UpstreamPool(pool, warn))
+      if (kept !== undefined && options.health.check !== null) target.activeDown = kept.activeDown
+      return target
     })
+    // Without active checks, no target is held down by them (a kept one may have been).
+    if (options.health.check === null) for (const target of this.targets) target.activeDown = false
     for (const target of this.targets) this.byUrl.set(target.config.url, target)
   }
 
@@ -128,7 +172,7 @@ export class Targets {
    */
   pick(tried: readonly Target[] | null, allowed: readonly Target[] | null = null): Target | null {
     const targets = allowed ?? this.targets
-    if (this.targets.length === 1) return tried === null ? targets[0] : null
+    if (this.targets.length === 1) return tried === null && !targets[0].activeDown ? targets[0] : null
     const now = Date.now()
     const candidates = targets.filter((t) => (tried === null || !tried.includes(t)) && t.available(now))
     if (candidates.length === 0) return null
@@ -214,7 +258,7 @@ export class Targets {
       waiting += s.waiting
       targets.push({
         url: t.config.url,
-        up: t.health !== Health.Down,
+        up: t.health !== Health.Down && !t.activeDown,
         active: s.open - s.idle,
         idle: s.idle,
         requests: t.requests,

@@ -35,13 +35,21 @@ export interface AdminServer {
   close(): Promise<void>
 }
 
+/** What /healthz answers (and gateway.health() returns). */
+export interface HealthReport {
+  /** 200 while serving; 503 while shutting down, or when every target is down. */
+  status: 200 | 503
+  /** `ok`, `shutting down` or `no upstream target is up` (the body, with a newline). */
+  reason: string
+}
+
 /** The /healthz answer: 200 while serving, 503 while shutting down or when no target is up. */
-export function healthOf(status: AdminStatus): { code: 200 | 503; body: string } {
-  if (status.shuttingDown) return { code: 503, body: 'shutting down\n' }
+export function healthOf(status: AdminStatus): HealthReport {
+  if (status.shuttingDown) return { status: 503, reason: 'shutting down' }
   if (status.targets.length > 0 && !status.targets.some((t) => t.up)) {
-    return { code: 503, body: 'no upstream target is up\n' }
+    return { status: 503, reason: 'no upstream target is up' }
   }
-  return { code: 200, body: 'ok\n' }
+  return { status: 200, reason: 'ok' }
 }
 
 const PATHS = ['/metrics', '/healthz']
@@ -73,7 +81,7 @@ export function createAdminServer(options: AdminOptions): AdminServer {
       try {
         if (path === '/metrics') return send(res, 200, EXPOSITION_CONTENT_TYPE, options.metrics())
         const health = healthOf(options.status())
-        return send(res, health.code, PLAIN, health.body)
+        return send(res, health.status, PLAIN, `${health.reason}\n`)
       } catch {
         // A throwing callback is the embedder's bug; the listener answers and lives on.
         return send(res, 500, PLAIN, 'internal error\n')

@@ -12,68 +12,9 @@ import type { ErrorCode } from '../errors.js'
 import type { ResponseHead } from '../h1/head.js'
 import { DEFAULT_LIMITS, type Limits } from '../h1/limits.js'
 import { ResponseParser } from '../h1/response-parser.js'
+import type { ResolvedHealthCheck } from '../health-options.js'
 import { connectErrorCode, connectTarget } from '../io/connect.js'
-import type { ResolvedTarget } from '../options.js'
-
-export interface HealthCheckOptions {
-  /** Request path (origin-form: `/healthz`, `/status?full=1`). */
-  path: string
-  /** Time between the end of one probe and the start of the next (ms), jittered ±10%. */
-  interval: number
-  /** A probe's whole time, connect to the end of the response (ms). */
-  timeout: number
-  /** Statuses that count as healthy (default: any 2xx or 3xx). */
-  expectStatus?: number | readonly number[]
-}
-
-export interface ResolvedHealthCheck {
-  path: string
-  interval: number
-  timeout: number
-  /** null: any 2xx or 3xx. */
-  expectStatus: readonly number[] | null
-}
-
-function fail(option: string, message: string): never {
-  throw new TypeError(`strictgate: option "${option}" ${message}`)
-}
-
-/** origin-form (RFC 9112 §3.2.1): an absolute path of pchar and `/`, then an optional query. */
-const ORIGIN_FORM = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/
-
-function positiveInt(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(option, 'must be a positive integer')
-  return value
-}
-
-/**
- * Validate `health.check` (undefined: no active checks). Throws TypeError naming the option,
- * in the words resolveOptions uses.
- */
-export function resolveHealthCheck(value: unknown, option = 'health.check'): ResolvedHealthCheck | null {
-  if (value === undefined) return null
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(option, 'must be an object')
-  const obj = value as Record<string, unknown>
-  for (const key of Object.keys(obj)) {
-    if (!['path', 'interval', 'timeout', 'expectStatus'].includes(key)) {
-      fail(`${option}.${key}`, 'is not a known option (known: path, interval, timeout, expectStatus)')
-    }
-  }
-  if (typeof obj.path !== 'string' || !ORIGIN_FORM.test(obj.path)) {
-    fail(`${option}.path`, 'must be a path starting with / (origin-form: no spaces, no fragment)')
-  }
-  const interval = positiveInt(obj.interval, `${option}.interval`)
-  const timeout = positiveInt(obj.timeout, `${option}.timeout`)
-  let expectStatus: number[] | null = null
-  if (obj.expectStatus !== undefined) {
-    const list = Array.isArray(obj.expectStatus) ? obj.expectStatus : [obj.expectStatus]
-    if (list.length === 0 || !list.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) {
-      fail(`${option}.expectStatus`, 'must be a status 100-599 or a non-empty list of them')
-    }
-    expectStatus = list as number[]
-  }
-  return { path: obj.path, interval, timeout, expectStatus }
-}
+import type { ResolvedTarget } from '../upstream-options.js'
 
 /**
  * What the checker needs of a target: where it is (ResolvedTarget's fields) and two state

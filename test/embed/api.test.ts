@@ -227,7 +227,7 @@ t.test('embedded exchanges are published on strictgate:exchange, failures on str
   const errors: string[] = []
   const onExchange = (m: unknown) => {
     const { request, status, error } = m as ExchangeMessage
-    exchanges.push(`${request.target} ${status} ${error?.code ?? '-'}`)
+    exchanges.push(`${request?.target} ${status} ${error?.code ?? '-'}`)
   }
   const onError = (m: unknown) => {
     const { request, error } = m as ErrorMessage

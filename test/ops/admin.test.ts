@@ -59,7 +59,7 @@ t.test('/healthz: 200 while serving; 503 while shutting down or with every targe
   t.same(await get(), [503, 'no upstream target is up\n', 'text/plain; charset=utf-8'])
   status = { shuttingDown: true, targets: [{ up: true }] }
   t.same(await get(), [503, 'shutting down\n', 'text/plain; charset=utf-8'])
-  t.same(healthOf({ shuttingDown: false, targets: [] }), { code: 200, body: 'ok\n' }, 'no targets known: serving')
+  t.same(healthOf({ shuttingDown: false, targets: [] }), { status: 200, reason: 'ok' }, 'no targets known: serving')
 })
 
 t.test('404 for other paths, 405 with Allow for other methods', async (t) => {

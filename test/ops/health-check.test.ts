@@ -13,6 +13,7 @@ import type tls from 'node:tls'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { ResponseParser } from '../../src/h1/response-parser.js'
+import { type ResolvedHealthCheck, resolveHealthCheck } from '../../src/health-options.js'
 import {
   type CheckedTarget,
   firstDelay,
@@ -22,8 +23,6 @@ import {
   nextDelay,
   type ProbeResult,
   probe,
-  type ResolvedHealthCheck,
-  resolveHealthCheck,
 } from '../../src/ops/health-check.js'
 import { resolveOptions, type UpstreamTlsOptions } from '../../src/options.js'
 import { startHttpUpstream } from '../helpers/http-upstream.js'

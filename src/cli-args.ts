@@ -4,8 +4,12 @@ import { parseArgs } from 'node:util'
 import { rewriteOptions } from './cli-rewrite.js'
 import { UsageError } from './cli-usage.js'
 import { DEFAULT_LIMITS } from './h1/limits.js'
-import { DEFAULT_HEALTH, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
+import { type Config as FileConfig, type HostPort, parseHostPort } from './ops/config-file.js'
+import { DEFAULT_HEALTH, DEFAULT_HEALTH_CHECK, DEFAULT_POOL, DEFAULT_TIMEOUTS, type GatewayOptions } from './options.js'
 import { VERSION } from './version.js'
+
+/** Where the gateway listens when neither --listen nor the config file says. */
+export const DEFAULT_LISTEN: HostPort = { host: '127.0.0.1', port: 8080 }
 
 interface Flag {
   name: string
@@ -18,7 +22,20 @@ interface Flag {
 }
 
 const FLAGS: Flag[] = [
+  {
+    name: 'config',
+    type: 'string',
+    default: 'none',
+    help: "JSON file of createGateway's options plus listen and admin; flags override it; SIGHUP reloads it",
+  },
   { name: 'listen', type: 'string', default: '127.0.0.1:8080', help: 'address to listen on, host:port' },
+  {
+    name: 'tls-cert',
+    type: 'string',
+    default: 'none',
+    help: 'certificate chain (PEM file): serve HTTPS on --listen (with --tls-key; SIGHUP reloads both)',
+  },
+  { name: 'tls-key', type: 'string', default: 'none', help: 'private key (PEM file) of --tls-cert' },
   {
     name: 'upstream',
     type: 'string',
@@ -152,6 +169,24 @@ const FLAGS: Flag[] = [
     help: 'ms a target stays down before one trial request',
     option: ['health', 'failTimeout'],
   },
+  {
+    name: 'health-check',
+    type: 'string',
+    default: 'off',
+    help: 'PATH probed with GET on every target (active health checks; --max-fails failures mark it down)',
+  },
+  {
+    name: 'health-check-interval',
+    type: 'string',
+    default: `${DEFAULT_HEALTH_CHECK.interval}`,
+    help: 'ms between two probes of a target (jittered ±10%)',
+  },
+  {
+    name: 'health-check-timeout',
+    type: 'string',
+    default: `${DEFAULT_HEALTH_CHECK.timeout}`,
+    help: 'ms a probe may take, connect to the end of the response',
+  },
   { name: 'retries', type: 'string', default: 'targets - 1', help: 'other targets tried after a failure' },
   {
     name: 'route',
@@ -203,8 +238,26 @@ const FLAGS: Flag[] = [
   },
   { name: 'via', type: 'string', default: '1.1 strictgate', help: 'Via field value added both ways' },
   { name: 'no-via', type: 'boolean', default: 'off', help: 'add no Via field' },
+  {
+    name: 'no-via-request',
+    type: 'boolean',
+    default: 'off',
+    help: 'add Via to responses only (an nginx upstream then gzips: see gzip_proxied)',
+  },
   { name: 'x-forwarded', type: 'boolean', default: 'off', help: 'add X-Forwarded-For/-Proto/-Host' },
-  { name: 'log', type: 'string', default: 'text', help: 'error log format: text or json' },
+  { name: 'log', type: 'string', default: 'text', help: 'log format (errors, access log, events): text or json' },
+  {
+    name: 'access-log',
+    type: 'boolean',
+    default: 'off',
+    help: 'one line per exchange on stdout: time client method target status bytes ms upstream code',
+  },
+  {
+    name: 'admin',
+    type: 'string',
+    default: 'off',
+    help: 'host:port of the admin listener: GET /metrics (Prometheus), GET /healthz',
+  },
   {
     name: 'workers',
     type: 'string',
@@ -239,22 +292,31 @@ function positive(flag: string, value: string): number {
   return Number(value)
 }
 
-function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):([0-9]{1,5})$/.exec(value)
-  const port = m === null ? Number.NaN : Number(m[3])
-  if (m === null || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(`--listen must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(value)}`)
+function address(flag: string, value: string): HostPort {
+  const parsed = parseHostPort(value)
+  if (parsed === null) {
+    throw new UsageError(
+      `--${flag} must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(value)}`,
+    )
   }
-  return { host: m[1] ?? m[2], port }
+  return parsed
 }
 
 export interface CliConfig {
-  listen: { host: string; port: number }
-  /** The --upstream values (one or more), empty with --demo. */
-  upstreams: string[]
+  /**
+   * What the flags set, in a config file's shape: mergeConfig puts it over the file (--config),
+   * so a flag wins for what it sets. listen is absent unless --listen was given.
+   */
+  flags: FileConfig
+  /** The options only flags make, functions a file cannot hold (--route, --*-header). */
+  hooks: Pick<GatewayOptions, 'route' | 'onResponse'>
+  /** --config: the file, or null. */
+  configFile: string | null
+  /** --tls-cert and --tls-key: the files, or null. */
+  tls: { cert: string; key: string } | null
   demo: boolean
-  options: Omit<GatewayOptions, 'upstream'>
   log: 'text' | 'json'
+  accessLog: boolean
   workers: number
   action: 'run' | 'help' | 'version'
 }
@@ -274,7 +336,7 @@ export function parseCli(argv: string[]): CliConfig {
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>
   const action = v.help === true ? 'help' : v.version === true ? 'version' : 'run'
-  const groups: Record<'timeouts' | 'limits' | 'pool' | 'health', Record<string, number>> = {
+  const groups: Record<'timeouts' | 'limits' | 'pool' | 'health', Record<string, unknown>> = {
     timeouts: {},
     limits: {},
     pool: {},
@@ -284,11 +346,23 @@ export function parseCli(argv: string[]): CliConfig {
     const value = v[f.name]
     if (f.option !== undefined && typeof value === 'string') groups[f.option[0]][f.option[1]] = positive(f.name, value)
   }
-  const options: Omit<GatewayOptions, 'upstream'> = { ...groups }
+  const check: Record<string, unknown> = {}
+  if (typeof v['health-check'] === 'string') check.path = v['health-check']
+  for (const key of ['interval', 'timeout']) {
+    const value = v[`health-check-${key}`]
+    if (typeof value === 'string') check[key] = positive(`health-check-${key}`, value)
+  }
+  if (Object.keys(check).length > 0) groups.health.check = check
+  // Only the groups a flag set: an empty one would still be a value merged over the file's.
+  const options: Record<string, unknown> = Object.fromEntries(
+    Object.entries(groups).filter(([, group]) => Object.keys(group).length > 0),
+  )
   if (v['no-via'] === true) options.via = false
-  else if (typeof v.via === 'string') options.via = v.via
+  else if (v['no-via-request'] === true) {
+    options.via = typeof v.via === 'string' ? { value: v.via, request: false } : { request: false }
+  } else if (typeof v.via === 'string') options.via = v.via
   if (v['x-forwarded'] === true) options.xForwarded = true
-  if (typeof v.balance === 'string') options.balance = v.balance as GatewayOptions['balance']
+  if (typeof v.balance === 'string') options.balance = v.balance
   if (typeof v.retries === 'string') {
     if (!/^[0-9]+$/.test(v.retries))
       throw new UsageError(`--retries must be a non-negative integer, got ${JSON.stringify(v.retries)}`)
@@ -298,6 +372,7 @@ export function parseCli(argv: string[]): CliConfig {
   if (log !== 'text' && log !== 'json') throw new UsageError(`--log must be text or json, got ${JSON.stringify(log)}`)
   const given = (v.upstream as string[] | undefined) ?? []
   const demo = v.demo === true
+  const configFile = typeof v.config === 'string' ? v.config : null
   const list = (name: string) => (v[name] as string[] | undefined) ?? []
   const rewrite = rewriteOptions(
     {
@@ -312,18 +387,34 @@ export function parseCli(argv: string[]): CliConfig {
     },
     given,
   )
-  Object.assign(options, rewrite.options)
+  const { route, onResponse, ...data } = rewrite.options
+  Object.assign(options, data)
   const upstreams = [...given, ...rewrite.targets]
+  if (upstreams.length > 0) options.upstream = upstreams.length === 1 ? upstreams[0] : upstreams
   if (action === 'run') {
     if (demo && upstreams.length > 0) throw new UsageError('--demo and --upstream / --route exclude each other')
-    if (!demo && upstreams.length === 0) throw new UsageError('--upstream is required (or --demo)')
+    if (!demo && upstreams.length === 0 && configFile === null) {
+      throw new UsageError('--upstream is required (or --demo, or a --config file naming the upstream)')
+    }
   }
+  const flags: FileConfig = { options }
+  if (typeof v.listen === 'string') flags.listen = address('listen', v.listen)
+  if (typeof v.admin === 'string') flags.admin = address('admin', v.admin)
+  const cert = v['tls-cert']
+  const key = v['tls-key']
+  if ((typeof cert === 'string') !== (typeof key === 'string'))
+    throw new UsageError('--tls-cert and --tls-key go together')
+  const hooks: CliConfig['hooks'] = {}
+  if (route !== undefined) hooks.route = route
+  if (onResponse !== undefined) hooks.onResponse = onResponse
   return {
-    listen: parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:8080'),
-    upstreams,
+    flags,
+    hooks,
+    configFile,
+    tls: typeof cert === 'string' && typeof key === 'string' ? { cert, key } : null,
     demo,
-    options,
     log,
+    accessLog: v['access-log'] === true,
     workers: typeof v.workers === 'string' ? positive('workers', v.workers) : 1,
     action,
   }

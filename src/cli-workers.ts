@@ -3,11 +3,21 @@
 // every worker binds a listener of its own, and accepts on it without a detour through the
 // primary. Elsewhere node:cluster's round-robin: the primary accepts and hands each connection
 // to a worker in turn.
+//
+// What the primary does besides: it forwards SIGINT/SIGTERM (a graceful drain in each worker)
+// and SIGHUP (each worker reloads the config file and certificates itself), and serves the
+// admin listener for all of them (--admin): /metrics asks every worker for its figures over
+// IPC and labels each one's samples with its pid (worker="1234"; sum over it for the whole),
+// /healthz is 503 while stopping or when every target is down in every worker's view.
 
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import net from 'node:net'
 import os from 'node:os'
+import type { CliConfig } from './cli-args.js'
+import { CliSettings } from './cli-config.js'
 import type { Gateway } from './gateway.js'
+import { type AdminStatus, createAdminServer } from './ops/admin.js'
+import { mergeExpositions } from './ops/merge-exposition.js'
 
 /**
  * Set by the primary in the environment of each worker it forks for SO_REUSEPORT: the port to
@@ -59,12 +69,18 @@ function bind(host: string, port: number, reusePort: boolean, servers: net.Serve
 }
 
 /**
- * Start `count` workers on host:port. With SO_REUSEPORT, a port another process already
- * listens on is refused first (EADDRINUSE, as without workers): listeners that all set
- * SO_REUSEPORT under one user share a port silently, so a second strictgate started on the
- * same port would otherwise take half of the first one's connections.
+ * Start `cli.workers` workers on the configured host:port. With SO_REUSEPORT, a port another
+ * process already listens on is refused first (EADDRINUSE, as without workers): listeners that
+ * all set SO_REUSEPORT under one user share a port silently, so a second strictgate started on
+ * the same port would otherwise take half of the first one's connections.
  */
-export async function startWorkers(count: number, listen: { host: string; port: number }): Promise<void> {
+export async function startWorkers(cli: CliConfig): Promise<void> {
+  // The config file names the addresses too: a bad one fails here, before any worker starts.
+  // (With --demo each worker starts its own demo upstream: a stand-in URL passes validation.)
+  const settings = new CliSettings(cli, cli.demo ? 'http://127.0.0.1:1' : null)
+  await settings.load()
+  const listen = settings.listen
+  const count = cli.workers
   const sharing: Sharing = (await reusePortWorks(listen.host)) ? 'reusePort' : 'round-robin'
   if (sharing === 'reusePort' && listen.port !== 0) {
     const servers: net.Server[] = []
@@ -74,33 +90,77 @@ export async function startWorkers(count: number, listen: { host: string; port: 
       for (const s of servers) s.close()
     }
   }
-  runWorkers(count, listen.port, sharing)
+  const workers = runWorkers(count, listen.port, sharing)
+  const admin = settings.admin
+  if (admin !== null) {
+    const server = createAdminServer({ metrics: () => scrapeMetrics(workers.list), status: () => workers.status() })
+    const at = await server.listen(admin)
+    const host = at.family === 'IPv6' ? `[${at.address}]` : at.address
+    process.stdout.write(`strictgate admin on http://${host}:${at.port} (/metrics, /healthz) (${count} workers)\n`)
+  }
 }
 
 /**
- * In a worker forked for SO_REUSEPORT: serve `gateway` on a listener of this process's own,
- * bound with `reusePort` to the port the primary gave. Resolves to the bound address and a
- * function that stops accepting. Returns null in any other process (the caller then uses
- * gateway.listen(), which in a round-robin worker goes through the primary).
+ * In a worker forked for SO_REUSEPORT: the port to bind with `reusePort` (the primary's choice);
+ * null in any other process (gateway.listen() then goes through the primary in a round-robin
+ * worker).
  */
-export function listenReusePort(
-  gateway: Gateway,
-  host: string,
-): Promise<{ address: net.AddressInfo; close: () => void }> | null {
+export function reusePortFor(): number | null {
   const port = cluster.isWorker ? process.env[REUSE_PORT_ENV] : undefined
-  if (port === undefined) return null
-  // The server options Gateway.listen() uses (gateway.ts): a client's half-close is an
-  // ordinary end of its requests, answered before our side closes.
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => gateway.handle(socket))
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ host, port: Number(port), reusePort: true } as net.ListenOptions, () => {
-      server.off('error', reject)
-      // As in Gateway.listen(): an accept error (EMFILE...) must not end the process.
-      server.on('error', () => {})
-      resolve({ address: server.address() as net.AddressInfo, close: () => server.close() })
-    })
+  return port === undefined ? null : Number(port)
+}
+
+/** What a worker answers the primary's scrape with. */
+interface Scraped {
+  scrape: number
+  metrics: string
+  status: AdminStatus
+}
+
+/** In a worker: answer the primary's scrapes (its admin listener) with this gateway's figures. */
+export function serveWorkerScrapes(gateway: Gateway, stopping: () => boolean): void {
+  process.on('message', (m: { scrape?: number }) => {
+    if (typeof m?.scrape !== 'number') return
+    const status = { shuttingDown: stopping(), targets: gateway.stats().targets }
+    process.send?.({ scrape: m.scrape, metrics: gateway.metrics(), status } satisfies Scraped)
   })
+}
+
+/** A worker that does not answer a scrape within this is left out of it (ms). */
+const SCRAPE_TIMEOUT_MS = 2_000
+let scrapes = 0
+
+/** Ask every live worker for its figures; resolves with the answers that came in time. */
+function scrape(workers: readonly Worker[]): Promise<{ pid: number; answer: Scraped }[]> {
+  const id = ++scrapes
+  return Promise.all(
+    workers
+      .filter((w) => w.isConnected())
+      .map(
+        (w) =>
+          new Promise<{ pid: number; answer: Scraped } | null>((resolve) => {
+            const timer = setTimeout(() => done(null), SCRAPE_TIMEOUT_MS)
+            const onMessage = (m: Scraped) => {
+              if (m?.scrape === id) done(m)
+            }
+            const done = (answer: Scraped | null) => {
+              clearTimeout(timer)
+              w.off('message', onMessage)
+              resolve(answer === null ? null : { pid: w.process.pid as number, answer })
+            }
+            w.on('message', onMessage)
+            w.send({ scrape: id })
+          }),
+      ),
+  ).then((all) => all.filter((a) => a !== null))
+}
+
+async function scrapeMetrics(workers: readonly Worker[]): Promise<string> {
+  const answers = await scrape(workers)
+  return mergeExpositions(
+    'worker',
+    answers.map((a) => ({ value: String(a.pid), text: a.answer.metrics })),
+  )
 }
 
 interface Listening {
@@ -110,10 +170,14 @@ interface Listening {
 
 /**
  * In the primary: fork `count` workers sharing the port (`sharing`), print one line once all
- * listen, forward SIGINT/SIGTERM to them, and exit when they are gone (1 if one failed to
- * start).
+ * listen, forward SIGINT/SIGTERM and SIGHUP to them, and exit when they are gone (1 if one
+ * failed to start). Returns the workers, and the /healthz status of them all.
  */
-function runWorkers(count: number, listenPort: number, sharing: Sharing): void {
+function runWorkers(
+  count: number,
+  listenPort: number,
+  sharing: Sharing,
+): { list: Worker[]; status: () => Promise<AdminStatus> } {
   if (count >= os.availableParallelism()) {
     const given = (flag: string) => process.execArgv.some((a) => a === flag || a === flag.replace(/^--/, '--no-'))
     cluster.setupPrimary({ execArgv: [...process.execArgv, ...WORKER_V8_FLAGS.filter((f) => !given(f))] })
@@ -153,9 +217,21 @@ function runWorkers(count: number, listenPort: number, sharing: Sharing): void {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  process.on('SIGHUP', () => {
+    if (!stopping) for (const w of workers) if (!w.isDead()) w.process.kill('SIGHUP')
+  })
   cluster.on('exit', () => {
     if (workers.every((w) => w.isDead())) process.exit(failed ? 1 : 0)
   })
   if (sharing === 'reusePort') fork({ [REUSE_PORT_ENV]: String(listenPort) })
   else for (let i = 0; i < count; i++) fork({})
+  const status = async (): Promise<AdminStatus> => {
+    if (stopping) return { shuttingDown: true, targets: [] }
+    const answers = await scrape(workers)
+    return {
+      shuttingDown: answers.length === 0 || answers.some((a) => a.answer.status.shuttingDown),
+      targets: answers.flatMap((a) => a.answer.status.targets),
+    }
+  }
+  return { list: workers, status }
 }

@@ -1,78 +1,87 @@
 #!/usr/bin/env node
 // strictgate's command line: one gateway in the foreground (or N workers sharing the port:
-// cli-workers.ts), one line when it listens, one line per gateway-made error, clean stop on
-// SIGINT/SIGTERM.
+// cli-workers.ts), one line when it listens, one line per gateway-made error (and per exchange
+// with --access-log: cli-log.ts), an admin listener with --admin, a reload of the --config file
+// and the certificates on SIGHUP (cli-config.ts), a graceful drain on SIGINT/SIGTERM.
 
 import cluster from 'node:cluster'
 import diagnostics from 'node:diagnostics_channel'
 import { type CliConfig, helpText, parseCli } from './cli-args.js'
+import { CliSettings } from './cli-config.js'
+import { CliLog } from './cli-log.js'
 import { UsageError } from './cli-usage.js'
-import { listenReusePort, startWorkers } from './cli-workers.js'
+import { reusePortFor, serveWorkerScrapes, startWorkers } from './cli-workers.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
-import { DEMO_RESPONSE_TIMEOUT_MS, ROUTES } from './demo/routes.js'
-import { createGateway, type ErrorMessage } from './gateway.js'
+import { ROUTES } from './demo/routes.js'
+import { createGateway, type ErrorMessage, type ExchangeMessage } from './gateway.js'
+import { ConfigError } from './ops/config-file.js'
+import type { HealthMessage } from './ops/health-check.js'
 import { VERSION } from './version.js'
 
-function logError(config: CliConfig, upstream: string, msg: ErrorMessage): void {
-  const { error, request } = msg
-  const entry = {
-    time: new Date().toISOString(),
-    client: msg.client ?? '-',
-    method: request?.method ?? '-',
-    target: request?.target ?? '-',
-    status: error.status,
-    code: error.code,
-    upstream,
-  }
-  // With several workers, which one answered: its pid.
-  const pid = cluster.isWorker ? process.pid : undefined
-  if (config.log === 'json') process.stdout.write(`${JSON.stringify({ ...entry, message: error.message, pid })}\n`)
-  else {
-    process.stdout.write(
-      `${entry.time} ${entry.client} ${entry.method} ${entry.target} ${entry.status} ${entry.code} ${entry.upstream}${pid === undefined ? '' : ` pid=${pid}`}\n`,
-    )
-  }
+/** `http://host:port` for an address Node gives (IPv6 in brackets). */
+function urlOf(scheme: string, address: { address: string; family: string; port: number }): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `${scheme}://${host}:${address.port}`
 }
 
-async function runGateway(config: CliConfig, quiet: boolean): Promise<void> {
-  let upstream = config.upstreams.join(', ')
-  let targets: string | string[] = config.upstreams.length === 1 ? config.upstreams[0] : config.upstreams
-  let closeDemo: (() => Promise<void>) | null = null
-  if (config.demo) {
-    const demo = await startDemoUpstream()
-    upstream = demo.url
-    targets = demo.url
-    closeDemo = demo.close
-    config.options.timeouts = { response: DEMO_RESPONSE_TIMEOUT_MS, ...config.options.timeouts }
+async function runGateway(cli: CliConfig, quiet: boolean): Promise<void> {
+  const demo = cli.demo ? await startDemoUpstream() : null
+  const settings = new CliSettings(cli, demo?.url ?? null)
+  await settings.load()
+  const tls = await settings.readTls()
+  const gateway = createGateway(settings.options())
+  settings.attach(gateway)
+  const log = new CliLog(cli.log, cli.accessLog)
+  diagnostics.subscribe('strictgate:error', (msg) => log.error(msg as ErrorMessage, settings.upstream))
+  if (cli.accessLog) diagnostics.subscribe('strictgate:exchange', (msg) => log.exchange(msg as ExchangeMessage))
+  diagnostics.subscribe('strictgate:health', (msg) => {
+    const { target, up, reason } = msg as HealthMessage
+    log.event('health', { target, state: up ? 'up' : 'down', reason })
+  })
+  // In a worker forked for SO_REUSEPORT: a listener of its own on the port the primary chose.
+  const reusePort = reusePortFor()
+  const { host, port } = settings.listen
+  const address = await gateway.listen({
+    host,
+    port: reusePort ?? port,
+    reusePort: reusePort !== null,
+    tls: tls ?? undefined,
+  })
+  const url = urlOf(tls === null ? 'http' : 'https', address)
+  // With workers, the primary serves the admin listener for all of them (cli-workers.ts).
+  const admin = settings.admin
+  if (admin !== null && !cluster.isWorker) {
+    const at = await gateway.listenAdmin(admin)
+    if (!quiet) process.stdout.write(`strictgate admin on ${urlOf('http', at)} (/metrics, /healthz)\n`)
   }
-  const gateway = createGateway({ ...config.options, upstream: targets })
-  diagnostics.subscribe('strictgate:error', (msg) => logError(config, upstream, msg as ErrorMessage))
-  const shared = listenReusePort(gateway, config.listen.host)
-  const { address, close: stopAccepting } =
-    shared === null ? { address: await gateway.listen(config.listen), close: () => {} } : await shared
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host}:${address.port}`
   if (!quiet) {
-    process.stdout.write(`strictgate listening on ${url} -> ${upstream}\n`)
-    if (config.demo) {
+    process.stdout.write(`strictgate listening on ${url} -> ${settings.upstream}\n`)
+    if (cli.demo) {
       process.stdout.write(`demo routes (try: curl -i ${url}/hello):\n`)
       process.stdout.write(`  ${url}/  (index)\n`)
       for (const r of ROUTES) process.stdout.write(`  ${url}${r.path}  ${r.expect}\n`)
     }
   }
-  if (cluster.isWorker) process.send?.({ listening: url, upstream })
   let stopping = false
+  if (cluster.isWorker) {
+    serveWorkerScrapes(gateway, () => stopping)
+    process.send?.({ listening: url, upstream: settings.upstream })
+  }
   const stop = () => {
     if (stopping) return
     stopping = true
-    stopAccepting()
     gateway
       .close()
-      .then(() => closeDemo?.())
+      .then(() => log.close())
+      .then(() => demo?.close())
       .then(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // One reload at a time, in order (the reloader queues them); none once stopping.
+  process.on('SIGHUP', () => {
+    if (!stopping) void settings.reload(log)
+  })
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -88,13 +97,15 @@ export async function main(argv: string[]): Promise<void> {
       return
     }
     if (cluster.isPrimary && config.workers > 1) {
-      await startWorkers(config.workers, config.listen)
+      await startWorkers(config)
       return
     }
     await runGateway(config, cluster.isWorker)
   } catch (err) {
-    if (err instanceof UsageError || err instanceof TypeError) {
-      process.stderr.write(`strictgate: ${err.message}\nRun "strictgate --help" for the flags.\n`)
+    if (err instanceof UsageError || err instanceof TypeError || err instanceof ConfigError) {
+      process.stderr.write(
+        `strictgate: ${err.message.replace(/^strictgate: /, '')}\nRun "strictgate --help" for the flags.\n`,
+      )
       process.exit(2)
     }
     const e = err as NodeJS.ErrnoException

@@ -16,6 +16,11 @@ export interface ListenOptions {
   port?: number
   host?: string
   backlog?: number
+  /**
+   * SO_REUSEPORT: several processes bind the port and the kernel spreads connections over them
+   * (Node 22.12+ on Linux and a few BSDs; older Nodes ignore it and the second bind fails).
+   */
+  reusePort?: boolean
   /** Serve HTTPS: TLS terminated by the gateway with these certificates (ALPN `http/1.1`). */
   tls?: ListenTlsOptions
 }
@@ -108,7 +113,9 @@ export class Listeners {
     this.listeners.push(listener)
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog }, () => {
+      const { port = 0, host = '127.0.0.1', backlog, reusePort } = options
+      // (`reusePort` is not in @types/node 20's ListenOptions.)
+      server.listen({ port, host, backlog, reusePort } as net.ListenOptions, () => {
         server.off('error', reject)
         // After listening, a server error (EMFILE on accept...) must not crash the process: it is
         // the gateway's own failure, reported like any other.

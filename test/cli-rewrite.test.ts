@@ -16,8 +16,8 @@ const req = (line: string): RequestHead => parseRequestHead(`${line} HTTP/1.1\r\
 
 t.test('--route: longest prefix, on a segment boundary; unmatched requests go to --upstream', async (t) => {
   const c = parseCli(['--upstream', A, '--route', '/api=' + B, '--route', '/api/v2=' + C, '--route', '/static/=' + C])
-  t.same(c.upstreams, [A, B, C], 'route targets join the configured upstreams')
-  const route = c.options.route as (r: RequestHead) => unknown
+  t.same(c.flags.options.upstream, [A, B, C], 'route targets join the configured upstreams')
+  const route = c.hooks.route as (r: RequestHead) => unknown
   t.same(route(req('GET /api')), { target: B })
   t.same(route(req('GET /api/items?x=1')), { target: B })
   t.same(route(req('GET /api?x')), { target: B })
@@ -31,7 +31,7 @@ t.test('--route: longest prefix, on a segment boundary; unmatched requests go to
 
 t.test('--strip-prefix removes the matched prefix; the path stays origin-form', async (t) => {
   const c = parseCli(['--upstream', A, '--route', '/api=' + B, '--route', '/=' + C, '--strip-prefix'])
-  const route = c.options.route as (r: RequestHead) => unknown
+  const route = c.hooks.route as (r: RequestHead) => unknown
   t.same(route(req('GET /api/items?x=1')), { target: B, path: '/items?x=1' })
   t.same(route(req('GET /api')), { target: B, path: '/' })
   t.same(route(req('GET /api?q')), { target: B, path: '/?q' })
@@ -61,14 +61,14 @@ t.test('--request-header, --response-header, --change-origin, --rewrite-location
     '--cookie-path',
     '/app=/',
   ])
-  const route = c.options.route as (r: RequestHead) => unknown
+  const route = c.hooks.route as (r: RequestHead) => unknown
   t.same(route(req('GET /x')), { headers: { 'X-Env': ['prod', 'blue'], Cookie: null } })
-  t.same((c.options.onResponse as () => unknown)(), { headers: { Server: null, 'X-Frame-Options': ['DENY'] } })
-  t.equal(c.options.changeOrigin, true)
-  t.equal(c.options.rewriteLocation, true)
-  t.same(c.options.cookieDomain, { 'internal.test': 'public.test', '*': '' })
-  t.same(c.options.cookiePath, { '/app': '/' })
-  t.same(parseCli(['--upstream', A]).options.route, undefined, 'no flag, no route hook')
+  t.same((c.hooks.onResponse as () => unknown)(), { headers: { Server: null, 'X-Frame-Options': ['DENY'] } })
+  t.equal(c.flags.options.changeOrigin, true)
+  t.equal(c.flags.options.rewriteLocation, true)
+  t.same(c.flags.options.cookieDomain, { 'internal.test': 'public.test', '*': '' })
+  t.same(c.flags.options.cookiePath, { '/app': '/' })
+  t.same(parseCli(['--upstream', A]).hooks.route, undefined, 'no flag, no route hook')
 })
 
 t.test('bad rewriting flags exit 2 with a message naming the flag', async (t) => {

@@ -100,6 +100,19 @@ t.test('bad flags and values exit 2 with a message naming the flag, no stack tra
     [['--upstream', 'http://127.0.0.1:1', '--balance', 'random'], /option "balance"/],
     [['--upstream', 'http://127.0.0.1:1', '--retries', 'x'], /--retries must be a non-negative integer/],
     [['--upstream', 'http://127.0.0.1:1', '--via', 'a\r\nb'], /option "via"/],
+    [['--upstream', 'http://127.0.0.1:1', '--admin', 'nowhere'], /--admin must be host:port/],
+    [['--upstream', 'http://127.0.0.1:1', '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/],
+    [['--upstream', 'http://127.0.0.1:1', '--health-check', 'healthz'], /option "health.check.path"/],
+    [
+      ['--upstream', 'http://127.0.0.1:1', '--health-check', '/h', '--health-check-interval', '0'],
+      /--health-check-interval must be a positive integer/,
+    ],
+    [['--upstream', 'http://127.0.0.1:1', '--health-check-interval', '100'], /option "health.check.path"/],
+    [['--config', '/nonexistent/strictgate.json'], /config file \/nonexistent\/strictgate.json.*cannot be read/],
+    [
+      ['--upstream', 'http://127.0.0.1:1', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'],
+      /cannot read --tls-cert/,
+    ],
   ]
   for (const [args, message] of cases) {
     const r = run(args)
@@ -120,12 +133,15 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
     '--no-via',
     '--x-forwarded',
   ])
-  t.same(c.options.timeouts, { response: 1500 })
-  t.same(c.options.pool, { maxSockets: 4 })
-  t.equal(c.options.via, false)
-  t.equal(c.options.xForwarded, true)
-  t.same(c.listen, { host: '127.0.0.1', port: 8080 })
-  t.same(parseCli(['--demo', '--listen', '[::1]:0']).listen, { host: '::1', port: 0 })
+  t.same(c.flags.options, {
+    timeouts: { response: 1500 },
+    pool: { maxSockets: 4 },
+    via: false,
+    xForwarded: true,
+    upstream: 'http://127.0.0.1:3000',
+  })
+  t.equal(c.flags.listen, undefined, 'no --listen: the file or the default decides')
+  t.same(parseCli(['--demo', '--listen', '[::1]:0']).flags.listen, { host: '::1', port: 0 })
   const several = parseCli([
     '--upstream',
     'http://127.0.0.1:3001',
@@ -140,10 +156,36 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
     '--retries',
     '0',
   ])
-  t.same(several.upstreams, ['http://127.0.0.1:3001', 'unix:/run/app.sock'])
-  t.same(several.options.health, { maxFails: 3, failTimeout: 2000 })
-  t.equal(several.options.balance, 'least-connections')
-  t.equal(several.options.retries, 0)
+  t.same(several.flags.options.upstream, ['http://127.0.0.1:3001', 'unix:/run/app.sock'])
+  t.same(several.flags.options.health, { maxFails: 3, failTimeout: 2000 })
+  t.equal(several.flags.options.balance, 'least-connections')
+  t.equal(several.flags.options.retries, 0)
+  const ops = parseCli([
+    '--config',
+    'gw.json',
+    '--admin',
+    '127.0.0.1:9090',
+    '--access-log',
+    '--health-check',
+    '/healthz',
+    '--health-check-interval',
+    '250',
+    '--tls-cert',
+    'c.pem',
+    '--tls-key',
+    'k.pem',
+    '--no-via-request',
+  ])
+  t.equal(ops.configFile, 'gw.json', '--config: no --upstream needed, the file names it')
+  t.same(ops.flags.admin, { host: '127.0.0.1', port: 9090 })
+  t.equal(ops.accessLog, true)
+  t.same(ops.flags.options.health, { check: { path: '/healthz', interval: 250 } })
+  t.same(ops.tls, { cert: 'c.pem', key: 'k.pem' })
+  t.same(ops.flags.options.via, { request: false })
+  t.same(parseCli(['--demo', '--no-via-request', '--via', '1.1 edge']).flags.options.via, {
+    value: '1.1 edge',
+    request: false,
+  })
 })
 
 t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {

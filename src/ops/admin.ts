@@ -18,9 +18,12 @@ export interface AdminStatus {
 }
 
 export interface AdminOptions {
-  /** The exposition text for GET /metrics (gateway.metrics(), GatewayMetrics#render). */
-  metrics: () => string
-  status: () => AdminStatus
+  /**
+   * The exposition text for GET /metrics (gateway.metrics(), GatewayMetrics#render); a promise
+   * for figures gathered from elsewhere (the workers, for the primary of --workers).
+   */
+  metrics: () => string | Promise<string>
+  status: () => AdminStatus | Promise<AdminStatus>
 }
 
 export interface AdminListenOptions {
@@ -78,14 +81,15 @@ export function createAdminServer(options: AdminOptions): AdminServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return send(res, 405, PLAIN, 'method not allowed\n', { Allow: 'GET, HEAD' })
       }
-      try {
-        if (path === '/metrics') return send(res, 200, EXPOSITION_CONTENT_TYPE, options.metrics())
-        const health = healthOf(options.status())
-        return send(res, health.status, PLAIN, `${health.reason}\n`)
-      } catch {
-        // A throwing callback is the embedder's bug; the listener answers and lives on.
-        return send(res, 500, PLAIN, 'internal error\n')
+      const answer = async () => {
+        if (path === '/metrics') return send(res, 200, EXPOSITION_CONTENT_TYPE, await options.metrics())
+        const health = healthOf(await options.status())
+        send(res, health.status, PLAIN, `${health.reason}\n`)
       }
+      // A throwing callback is the embedder's bug; the listener answers and lives on.
+      answer().catch(() => {
+        if (!res.headersSent && !res.destroyed) send(res, 500, PLAIN, 'internal error\n')
+      })
     },
   )
   // A malformed request: answer 400 (431 for an oversized head) if the socket can still take

@@ -9,31 +9,10 @@
 // configuration as it was.
 
 import { readFile } from 'node:fs/promises'
+import { FUNCTION_OPTIONS, OPTION_NAMES } from '../options.js'
 
-/** Top-level names a config file may hold: createGateway's data options. */
-export const FILE_OPTIONS: readonly string[] = [
-  'upstream',
-  'balance',
-  'health',
-  'retries',
-  'tls',
-  'timeouts',
-  'limits',
-  'pool',
-  'via',
-  'xForwarded',
-  'lenient',
-  // Rewriting (issue 16 and DESIGN.md "Rewriting").
-  'changeOrigin',
-  'rewriteLocation',
-  'cookieDomain',
-  'cookiePath',
-  'headers',
-  'routes',
-]
-
-/** Options that are functions: code sets them (createGateway), JSON cannot. */
-const FUNCTION_OPTIONS: readonly string[] = ['route', 'onError', 'onResponse']
+/** Top-level names a config file may hold: createGateway's data options (not its functions). */
+export const FILE_OPTIONS: readonly string[] = OPTION_NAMES.filter((name) => !FUNCTION_OPTIONS.includes(name))
 
 export interface HostPort {
   host: string
@@ -60,7 +39,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** `host:port`, `[v6]:port`; port 0-65535. null when it is not one. */
+/** `host:port`, `[v6]:port`; port 0-65535. null when it is not one (the CLI's --listen and --admin too). */
 export function parseHostPort(value: string): HostPort | null {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(value)
   if (m === null || Number(m[3]) > 65535) return null

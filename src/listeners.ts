@@ -2,6 +2,7 @@
 // ALPN http/1.1), whose accepted sockets go to gateway.handle(), and admin ones (listenAdmin():
 // GET /metrics and /healthz, ops/admin.ts), never on a public address unless asked.
 
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
 import { type AdminOptions, type AdminServer, createAdminServer } from './ops/admin.js'
@@ -46,6 +47,18 @@ function checkTls(options: unknown): ListenTlsOptions {
   if (o.key === undefined || o.cert === undefined) fail('needs a key and a cert')
   try {
     tls.createSecureContext(o)
+    // OpenSSL keeps a key and a certificate of different types (an RSA key, an EC certificate)
+    // side by side without a word, and every handshake then fails: each certificate must match
+    // one of the keys.
+    const keys = [o.key].flat().map((k) => {
+      const pem = typeof k === 'object' && 'pem' in k ? k : { pem: k, passphrase: undefined }
+      return createPrivateKey({ key: pem.pem, passphrase: pem.passphrase ?? o.passphrase })
+    })
+    for (const cert of [o.cert].flat()) {
+      if (!keys.some((key) => new X509Certificate(cert).checkPrivateKey(key))) {
+        throw new Error('the certificate does not match the key')
+      }
+    }
   } catch (err) {
     fail(`cannot be used: ${(err as Error).message}`)
   }

@@ -106,6 +106,11 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   }
 
   private feed(chunk: Buffer): void {
+    if (this.parser.limits !== this.ctx.config.options.limits && this.parser.idle) {
+      // reconfigure() changed the limits: the request starting now is held to the new ones.
+      this.parser.destroy()
+      this.parser = new RequestParser(this, this.ctx.config.options.limits)
+    }
     let pos = 0
     while (pos < chunk.length) {
       if (this.state === ClientState.Waiting || this.state >= ClientState.Tunnel) {
@@ -320,11 +325,6 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   /** Back to waiting for a request: the pipelined bytes held meanwhile come first. */
   private nextRequest(): void {
     this.state = ClientState.Head
-    if (this.parser.limits !== this.ctx.config.options.limits) {
-      // reconfigure() changed the limits: the next request is held to the new ones.
-      this.parser.destroy()
-      this.parser = new RequestParser(this, this.ctx.config.options.limits)
-    }
     this.arm(Timer.KeepAlive, this.ctx.config.options.timeouts.keepAlive)
     const pending = this.pending
     this.pending = null

@@ -90,6 +90,29 @@ t.test('via: false adds no Via', async (t) => {
   t.same(fieldValues(response.headers, 'via'), [])
 })
 
+t.test('via: { request: false } adds Via to responses only (an nginx upstream then compresses)', async (t) => {
+  const seen: (string | undefined)[] = []
+  const up = await startHttpUpstream(t, (req, res) => {
+    seen.push(req.headers.via)
+    res.end()
+  })
+  const cases: [GatewayOptions['via'], string | undefined, string[]][] = [
+    [undefined, '1.1 strictgate', ['1.1 strictgate']],
+    [{ request: false }, undefined, ['1.1 strictgate']],
+    [{ value: '1.1 edge', request: false }, undefined, ['1.1 edge']],
+    [{ response: false }, '1.1 strictgate', []],
+    [{ value: '1.1 edge' }, '1.1 edge', ['1.1 edge']],
+    [{ request: false, response: false }, undefined, []],
+  ]
+  for (const [via, toUpstream, toClient] of cases) {
+    const g = await startGateway(t, up.url, via === undefined ? {} : { via })
+    const { response } = await g.request(GET)
+    t.equal(seen.pop(), toUpstream, `${JSON.stringify(via)}: Via sent upstream`)
+    t.same(fieldValues(response.headers, 'via'), toClient, `${JSON.stringify(via)}: Via to the client`)
+    await g.gateway.close()
+  }
+})
+
 t.test('X-Forwarded-For/-Proto/-Host only when xForwarded is set', async (t) => {
   const seen: http.IncomingHttpHeaders[] = []
   const up = await startHttpUpstream(t, (req, res) => {
@@ -1129,6 +1152,9 @@ const BAD_OPTIONS: [string, unknown][] = [
   ['via', { via: '1.1 proxy\r\nSet-Cookie: a=b' }],
   ['via', { via: '' }],
   ['via', { via: true }],
+  ['via.value', { via: { value: 'a\nb' } }],
+  ['via.request', { via: { request: 'no' } }],
+  ['via.direction', { via: { direction: 'response' } }],
   ['xForwarded', { xForwarded: 'yes' }],
   ['lenient.obsFold', { lenient: { obsFold: true } }],
   ['onError', { onError: 'log' }],

@@ -11,8 +11,7 @@ import type { CliLog } from './cli-log.js'
 import { UsageError } from './cli-usage.js'
 import { DEMO_RESPONSE_TIMEOUT_MS } from './demo/routes.js'
 import type { Gateway, ListenTlsOptions } from './gateway.js'
-import { type Config as FileConfig, type HostPort, mergeConfig } from './ops/config-file.js'
-import { ConfigReloader } from './ops/config-file.js'
+import { ConfigReloader, type Config as FileConfig, type HostPort, mergeConfig } from './ops/config-file.js'
 import { type GatewayOptions, resolveOptions } from './options.js'
 
 /** The upstream option as one log field: the URLs, comma-separated. */

@@ -14,6 +14,7 @@ export type LogFormat = 'text' | 'json'
 /** A text field: `-` when absent, and no blank or control character to split or forge a line. */
 function textField(value: string | number | boolean | undefined): string {
   if (value === undefined || value === '') return '-'
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
   return String(value).replace(/[\x00-\x20\x7f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 

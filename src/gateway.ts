@@ -13,6 +13,7 @@ import { ClientConnection } from './io/client-connection.js'
 import { type Config, makeConfig } from './io/config.js'
 import type { ClientHandle, GatewayContext } from './io/context.js'
 import { Embedding, type HandlerOptions, type ProxyHandler, type ProxyResult } from './io/embedding.js'
+import { HeadMemory } from './io/head-memory.js'
 import type { IncomingRequest } from './io/incoming.js'
 import { OutputArena } from './io/output-arena.js'
 import type { OutgoingResponse } from './io/server-response.js'
@@ -149,6 +150,7 @@ class GatewayImpl implements Gateway, GatewayContext {
   config: Config
   readonly arena = new OutputArena()
   readonly batch = new WriteBatch(this.arena.take)
+  readonly heads = new HeadMemory()
   /** Connections being served (what limits.maxConnections counts). */
   private readonly clients = new Set<ClientHandle>()
   /** Connections refused at the limit, closing (see ClientConnection). */

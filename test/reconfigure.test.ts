@@ -15,10 +15,13 @@ import { leakCheck } from './helpers/resources.js'
 async function named(t: Test, name: string, delay: (path: string) => number = () => 0) {
   const sockets = new Set<Socket>()
   const up = await startHttpUpstream(t, (req, res) => {
-    setTimeout(() => {
-      res.setHeader('X-Via-Seen', req.headers.via ?? '-')
-      res.end(name)
-    }, delay(req.url ?? ''))
+    setTimeout(
+      () => {
+        res.setHeader('X-Via-Seen', req.headers.via ?? '-')
+        res.end(name)
+      },
+      delay(req.url ?? ''),
+    )
   })
   up.server.on('connection', (s: Socket) => {
     sockets.add(s)

@@ -28,7 +28,7 @@ async function tlsGateway(t: Test, credentials: ListenTlsOptions, options: Parti
 
 /** One TLS connection: the negotiated ALPN protocol and the server certificate's fingerprint. */
 function handshake(port: number, alpn: string[] = ['http/1.1']) {
-  return new Promise<{ alpn: string | false; fingerprint: string }>((resolve, reject) => {
+  return new Promise<{ alpn: string | false | null; fingerprint: string }>((resolve, reject) => {
     const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: alpn }, () => {
       const result = { alpn: socket.alpnProtocol, fingerprint: socket.getPeerCertificate().fingerprint256 }
       socket.end()

@@ -16,9 +16,13 @@ const gateway = createGateway({
 const address = await gateway.listen({ port: 0, host: '127.0.0.1' })
 
 function stats() {
+  const memory = process.memoryUsage()
   return {
-    rss: process.memoryUsage().rss,
-    heapUsed: process.memoryUsage().heapUsed,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
     handles: process._getActiveHandles().length,
     fds: readdirSync('/proc/self/fd').length,
     gateway: gateway.stats(),

@@ -8,12 +8,17 @@ import net from 'node:net'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '60' }, concurrency: { type: 'string', default: '32' } },
+  options: {
+    seconds: { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '32' },
+    idle: { type: 'string', default: '10' },
+  },
 })
 const seconds = Number(values.seconds)
 const concurrency = Number(values.concurrency)
+const idleSeconds = Number(values.idle)
 if (!(seconds > 0) || !(concurrency > 0)) {
-  console.error('usage: npm run soak -- --seconds N [--concurrency C]')
+  console.error('usage: npm run soak -- --seconds N [--concurrency C] [--idle S]')
   process.exit(2)
 }
 
@@ -154,8 +159,13 @@ await Promise.all(Array.from({ length: concurrency }, worker))
 clearInterval(sampler)
 clearInterval(progress)
 agent.destroy()
-// Let keep-alive connections time out, then measure the idle gateway.
-await new Promise((r) => setTimeout(r, 3_000))
+// Let keep-alive connections time out and the gateway sit idle, then measure it.
+const idleSamples = []
+for (let s = 0; s < idleSeconds; s += 5) {
+  await new Promise((r) => setTimeout(r, Math.min(5, idleSeconds - s) * 1000))
+  child.send('stats')
+  idleSamples.push((await waitMessage('stats')).stats.rss)
+}
 child.send('gc')
 const { stats: idle } = await waitMessage('stats')
 child.send('stop')
@@ -172,7 +182,11 @@ const peak = samples.reduce((m, s) => Math.max(m, s.rss), 0)
 console.log(
   `rss: start ${mib(boot.rss)}, middle ${mib(mid.rss)}, peak ${mib(peak)}, end (idle, after gc) ${mib(idle.rss)}`,
 )
-console.log(`heap used: start ${mib(boot.heapUsed)}, end ${mib(idle.heapUsed)}`)
+if (idleSamples.length > 0) console.log(`rss while idle, every 5 s before gc: ${idleSamples.map(mib).join(', ')}`)
+console.log(
+  `heap used: start ${mib(boot.heapUsed)}, end ${mib(idle.heapUsed)}; heap total: start ${mib(boot.heapTotal)}, end ${mib(idle.heapTotal)}; ` +
+    `external: start ${mib(boot.external)}, end ${mib(idle.external)} (array buffers ${mib(boot.arrayBuffers)} → ${mib(idle.arrayBuffers)})`,
+)
 console.log(
   `handles: start ${boot.handles}, end ${idle.handles}; fds: start ${boot.fds}, end ${idle.fds}; upstream pool at end: ${JSON.stringify(idle.gateway)}`,
 )

@@ -23,7 +23,8 @@ const PROTECTED = new Set([
  * (Location, Set-Cookie rewriting), by field index.
  */
 export interface HeadEdit {
-  readonly drop: ReadonlySet<string> | null
+  /** Lowercased names, each once. */
+  readonly drop: readonly string[] | null
   /** Field lines, each `Name: value` CRLF. */
   readonly lines: string
   readonly values: ReadonlyMap<number, string> | null
@@ -41,9 +42,12 @@ export function compileEdits(headers: unknown, what: string, reserved: Reserved)
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
     throw new TypeError(`${what} must be an object of field names`)
   }
-  const drop = new Set<string>()
+  // (Per request for a hook's result: no iterator or entry arrays, names deduplicated in a list.)
+  const record = headers as Record<string, unknown>
+  const drop: string[] = []
   let lines = ''
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue
     const lower = name.toLowerCase()
     if (!isToken(name)) throw new TypeError(`${what}: field name ${JSON.stringify(name)} is not a token`)
     if (PROTECTED.has(lower)) {
@@ -51,32 +55,37 @@ export function compileEdits(headers: unknown, what: string, reserved: Reserved)
     }
     const why = reserved.get(lower)
     if (why !== undefined) throw new TypeError(`${what}: ${name} cannot be edited (${why})`)
-    if (drop.has(lower)) throw new TypeError(`${what}: ${name} is given twice (names are case-insensitive)`)
-    drop.add(lower)
+    if (drop.includes(lower)) throw new TypeError(`${what}: ${name} is given twice (names are case-insensitive)`)
+    drop.push(lower)
+    const value = record[name]
     if (value === null) continue
-    const values = Array.isArray(value) ? value : [value]
-    for (const v of values) {
-      if (typeof v !== 'string' || !isFieldValue(v)) {
-        throw new TypeError(
-          `${what}: ${name} must be a field value (no CR, LF, NUL or other control characters, no leading or trailing whitespace), a list of them, or null`,
-        )
-      }
-      lines += `${name}: ${v}\r\n`
-    }
+    if (typeof value === 'string') lines += line(what, name, value)
+    else if (Array.isArray(value)) for (const v of value) lines += line(what, name, v)
+    else line(what, name, value)
   }
   return { drop, lines, values: null }
+}
+
+/** `name: value` CRLF, or a TypeError when `value` is not a field value. */
+function line(what: string, name: string, value: unknown): string {
+  if (typeof value !== 'string' || !isFieldValue(value)) {
+    throw new TypeError(
+      `${what}: ${name} must be a field value (no CR, LF, NUL or other control characters, no leading or trailing whitespace), a list of them, or null`,
+    )
+  }
+  return `${name}: ${value}\r\n`
 }
 
 /** Both edits in one: `b`'s names and lines after `a`'s, `b` winning a name both touch. */
 export function combineEdits(a: HeadEdit | null, b: HeadEdit | null): HeadEdit | null {
   if (a === null) return b
   if (b === null) return a
-  const drop = new Set([...(a.drop ?? []), ...(b.drop ?? [])])
+  const drop = [...new Set([...(a.drop ?? []), ...(b.drop ?? [])])]
   let lines = ''
   for (const line of a.lines.split('\r\n')) {
     if (line === '') continue
     const lower = line.slice(0, line.indexOf(':')).toLowerCase()
-    if (b.drop?.has(lower) !== true) lines += `${line}\r\n`
+    if (b.drop?.includes(lower) !== true) lines += `${line}\r\n`
   }
   const values = a.values === null ? b.values : b.values === null ? a.values : new Map([...a.values, ...b.values])
   return { drop, lines: lines + b.lines, values }

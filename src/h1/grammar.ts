@@ -59,6 +59,20 @@ export function owsEnd(buf: Uint8Array, start: number, end: number): number {
   return end
 }
 
+/**
+ * Whether `buf[start, end)` is `lower` (a lowercase string) but for the case of its letters:
+ * only A-Z are folded, so any token compares right (equalsLower, faster, folds bit 0x20 of every
+ * byte and suits names of letters and '-' only).
+ */
+export function equalsIgnoringCase(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false
+  for (let i = 0; i < lower.length; i++) {
+    const c = buf[start + i]
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
 /** ASCII case-insensitive comparison of `buf[start, end)` with a lowercase ASCII string. */
 export function equalsLower(buf: Uint8Array, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false

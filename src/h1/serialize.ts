@@ -3,6 +3,7 @@
 // and what the gateway adds (Via, framing, ...).
 
 import type { HeadEdit } from './edits.js'
+import { equalsIgnoringCase } from './grammar.js'
 import {
   FieldKind,
   fieldName,
@@ -57,7 +58,6 @@ function markLines(head: Head, keep: Keep, edit: HeadEdit | null): number {
   const named = head.connection.length === 0 ? null : connectionNamed(head)
   const editDrop = edit?.drop ?? null
   const editValues = edit?.values ?? null
-  const lower = named !== null || editDrop !== null
   if (lineScratch.length < n) lineScratch = new Uint8Array(Math.max(n, 2 * lineScratch.length))
   const line = lineScratch
   let copied = 0
@@ -67,10 +67,14 @@ function markLines(head: Head, keep: Keep, edit: HeadEdit | null): number {
       kind === FieldKind.ContentLength ||
       (isHopByHop(kind) && !(kind === FieldKind.Upgrade && (keep & Keep.Upgrade) !== 0)) ||
       (kind === FieldKind.Host && (keep & Keep.DropHost) !== 0)
-    if (!drop && lower) {
-      const name = raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase()
-      drop = named?.has(name) === true || editDrop?.has(name) === true
+    if (!drop && editDrop !== null) {
+      // (Compared in place: no string per field.)
+      const s = fields[4 * i]
+      const e = fields[4 * i + 1]
+      for (let d = 0; d < editDrop.length && !drop; d++) drop = equalsIgnoringCase(raw, s, e, editDrop[d])
     }
+    if (!drop && named !== null)
+      drop = named.has(raw.toString('latin1', fields[4 * i], fields[4 * i + 1]).toLowerCase())
     if (drop) line[i] = Line.Drop
     else if (editValues?.has(i) === true) line[i] = Line.Replace
     else {

@@ -1,32 +1,35 @@
 // One client socket: reads requests one at a time (pipelined ones wait their turn, so answers
-// go out in order), runs an Exchange per request and is its client (ExchangeClient): it frames
-// and writes the response, and owns the client side of every ending.
+// go out in order), runs an Exchange per request and is its client (ExchangeClient: the writing
+// half is socket-writer.ts), and owns the client side of every ending.
 
 import type { Socket } from 'node:net'
 import { type ErrorCode, GatewayError, type ParseFailure } from '../errors.js'
-import type { HeadEdit } from '../h1/edits.js'
 import { customErrorResponse, errorResponse } from '../h1/error-response.js'
-import type { RequestHead, ResponseHead, Trailer } from '../h1/head.js'
-import { OutFraming, type ResponsePlan } from '../h1/plan.js'
+import type { RequestHead, Trailer } from '../h1/head.js'
 import { type RequestEvents, RequestParser } from '../h1/request-parser.js'
-import { LAST_CHUNK, serializeResponseHead, serializeTrailers } from '../h1/serialize.js'
 import type { ClientExchange, ExchangeClient, HandedOver } from './client.js'
+import { readInto, setReadBuffer } from './client-reads.js'
 import { ClientState, Timer } from './client-state.js'
 import type { ClientHandle, GatewayContext } from './context.js'
 import { Deadline } from './deadline.js'
 import { Exchange } from './exchange.js'
+import { ReadBuffer } from './read-buffer.js'
 import { resetLater } from './reset.js'
+import { SocketWriter } from './socket-writer.js'
 import { Tunnel } from './tunnel.js'
 import type { UpstreamConnection } from './upstream-connection.js'
 
-export class ClientConnection implements ClientHandle, ExchangeClient, RequestEvents {
-  readonly socket: Socket
+/**
+ * Read buffer sizes of a client connection (read-buffer.ts): requests are small, so 4 KiB, and an
+ * idle keep-alive connection keeps no more; a body upload grows it to 64 KiB reads.
+ */
+const READ_BUFFER_MIN = 4 * 1024
+const READ_BUFFER_MAX = 64 * 1024
+
+export class ClientConnection extends SocketWriter implements ClientHandle, ExchangeClient, RequestEvents {
   state = ClientState.Head
   readonly remoteAddress: string
   readonly protocol: 'http' | 'https'
-  /** Bytes written to the client so far (ExchangeClient.bytesSent). */
-  bytesSent = 0
-  private readonly ctx: GatewayContext
   private parser: RequestParser
   private exchange: ClientExchange | null = null
   private tunnel: Tunnel | null = null
@@ -35,8 +38,6 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   private closeAfterResponse = false
   /** The current request has body bytes to read (framing other than none or Content-Length: 0). */
   private bodyExpected = false
-  /** How the response in flight is framed (sendHead). */
-  private outFraming = OutFraming.None
   /** Created once: arming it per request stores a deadline, not a new Timeout (deadline.ts). */
   private readonly timer: Deadline
   private timerKind = Timer.None
@@ -44,6 +45,8 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   private socketTimeout = 0
   /** The one request of a socket handed over by upgrade(), or null. */
   private readonly handedOver: HandedOver | null
+  /** What reads go to when the socket is read through `onread` (client-reads.ts); null: 'data'. */
+  private readonly readBuffer: ReadBuffer | null = null
   /** performance.now() when timeouts.request was armed for a head (publishFailure), else 0. */
   private headSince = 0
 
@@ -58,14 +61,19 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     refusal: GatewayError | null = null,
     handedOver: HandedOver | null = null,
   ) {
-    this.ctx = ctx
-    this.socket = socket
+    super(ctx, socket)
     this.remoteAddress = socket.remoteAddress ?? ''
     this.protocol = 'encrypted' in socket && socket.encrypted === true ? 'https' : 'http'
-    this.parser = new RequestParser(this, ctx.config.options.limits)
     this.timer = new Deadline(this.onTimer, false)
     this.handedOver = handedOver
     socket.setNoDelay(true)
+    // Read into a buffer of our own where the runtime allows it (this tick, nothing read yet);
+    // heads must then outlive it: the parser copies them out. 'data' stays as the fallback.
+    if (refusal === null && handedOver === null) {
+      const buffer = new ReadBuffer(READ_BUFFER_MIN, READ_BUFFER_MAX)
+      if (readInto(socket, buffer.next, this.onRead)) this.readBuffer = buffer
+    }
+    this.parser = new RequestParser(this, ctx.config.options.limits, this.readBuffer === null ? null : ctx.heads.take)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('error', this.onError)
@@ -86,6 +94,15 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   }
 
   // ---- reading requests --------------------------------------------------------------------
+
+  /** `onread` callback: `nread` bytes are in the read buffer. Returns true: go on reading. */
+  private readonly onRead = (nread: number, buffer: Buffer): boolean => {
+    const readBuffer = this.readBuffer as ReadBuffer
+    this.onData(readBuffer.read(nread, buffer))
+    // Request body bytes still waiting to be written upstream are views of the buffer.
+    if (this.exchange?.holdsRequestBytes === true || this.tunnel?.holdsClientBytes === true) readBuffer.hold()
+    return true
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     switch (this.state) {
@@ -109,14 +126,19 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     if (this.parser.limits !== this.ctx.config.options.limits && this.parser.idle) {
       // reconfigure() changed the limits: the request starting now is held to the new ones.
       this.parser.destroy()
-      this.parser = new RequestParser(this, this.ctx.config.options.limits)
+      this.parser = new RequestParser(
+        this,
+        this.ctx.config.options.limits,
+        this.readBuffer === null ? null : this.ctx.heads.take,
+      )
     }
     let pos = 0
     while (pos < chunk.length) {
       if (this.state === ClientState.Waiting || this.state >= ClientState.Tunnel) {
         // The current request is read; the rest waits until its response is done.
         if (this.state === ClientState.Waiting) {
-          this.pending = chunk.subarray(pos)
+          // A copy: the chunk may be a view of a read buffer that is read into again.
+          this.pending = Buffer.from(chunk.subarray(pos))
           this.socket.pause()
         }
         return
@@ -234,57 +256,13 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
     return !this.closeAfterResponse && this.state < ClientState.Closing
   }
 
-  get writing(): boolean {
-    return this.socket.writableLength > 0
+  protected get closed(): boolean {
+    return this.state === ClientState.Closed
   }
 
-  sendInterim(head: ResponseHead): void {
-    const ctx = this.ctx
-    ctx.batch.add(serializeResponseHead(head, ctx.config.responseVia, ctx.arena.take), false)
-  }
-
-  sendHead(head: ResponseHead, plan: ResponsePlan, edit: HeadEdit | null): null {
-    const ctx = this.ctx
-    this.outFraming = plan.framing
-    ctx.batch.add(serializeResponseHead(head, ctx.config.responseVia + plan.fields, ctx.arena.take, edit), false)
-    return null
-  }
-
-  sendBody(chunk: Buffer): void {
-    this.ctx.batch.add(chunk, this.outFraming === OutFraming.Chunked)
-  }
-
-  sendEnd(trailers: readonly Trailer[] | null): void {
-    if (this.outFraming !== OutFraming.Chunked) return
-    this.ctx.batch.add(trailers === null ? LAST_CHUNK : serializeTrailers(trailers), false)
-  }
-
-  flush(): boolean {
-    const ctx = this.ctx
-    const ok = ctx.batch.writeTo(this)
-    ctx.arena.settle(this.writing)
-    // A write returned false: the client must take it within timeouts.idle.
-    if (!ok) this.updateStallTimer()
-    return ok
-  }
-
-  discard(): void {
-    this.ctx.batch.clear()
-  }
-
-  /** For the batch (BatchSink): a write to the socket unless it is gone. */
-  write(data: Buffer): boolean {
-    if (this.state === ClientState.Closed || this.socket.destroyed) return true
-    this.bytesSent += data.length
-    return this.socket.write(data)
-  }
-
-  cork(): void {
-    this.socket.cork()
-  }
-
-  uncork(): void {
-    this.socket.uncork()
+  protected writeBlocked(): void {
+    // The client must take the response within timeouts.idle.
+    this.updateStallTimer()
   }
 
   exchangeDone(reusable: boolean): void {
@@ -325,6 +303,9 @@ export class ClientConnection implements ClientHandle, ExchangeClient, RequestEv
   /** Back to waiting for a request: the pipelined bytes held meanwhile come first. */
   private nextRequest(): void {
     this.state = ClientState.Head
+    // An idle connection keeps only a small read buffer (one a large body grew is given up).
+    const small = this.readBuffer?.shrink() ?? null
+    if (small !== null) setReadBuffer(this.socket, small)
     this.arm(Timer.KeepAlive, this.ctx.config.options.timeouts.keepAlive)
     const pending = this.pending
     this.pending = null

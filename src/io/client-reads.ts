@@ -94,3 +94,14 @@ export function readInto(
   handle.useUserBuffer(first)
   return true
 }
+
+/**
+ * Give a socket that `readInto` switched a new buffer to read into next (the caller's `next()`
+ * must return it too from now on). For a connection about to sit idle with a large buffer.
+ */
+export function setReadBuffer(socket: net.Socket, buffer: Buffer): void {
+  const handle = (socket as unknown as { _handle: Handle | null })._handle
+  if (fields === null || handle === null || typeof handle.useUserBuffer !== 'function') return
+  ;(socket as unknown as Record<symbol, unknown>)[fields.buffer] = buffer
+  handle.useUserBuffer(buffer)
+}

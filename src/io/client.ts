@@ -70,6 +70,12 @@ export interface ExchangeClient {
 export interface ClientExchange {
   readonly request: RequestHead
   /**
+   * Request bytes given to `requestBody` are still referenced (held until the upstream is
+   * ready, or a write that did not complete): the buffer they were read into must not be read
+   * into again.
+   */
+  readonly holdsRequestBytes: boolean
+  /**
    * Choose the upstream and go: `options` are proxy()'s (embedding); without them, or without
    * their `target`, the route hook chooses.
    */

@@ -4,6 +4,7 @@ import type { GatewayError } from '../errors.js'
 import type { RequestHead } from '../h1/head.js'
 import type { ErrorResponse } from '../options.js'
 import type { Config } from './config.js'
+import type { HeadMemory } from './head-memory.js'
 import type { OutputArena } from './output-arena.js'
 import type { WriteBatch } from './write-batch.js'
 
@@ -33,6 +34,8 @@ export interface GatewayContext {
    */
   readonly arena: OutputArena
   readonly batch: WriteBatch
+  /** Memory request heads are copied to when they arrive in a reused read buffer (head-memory.ts). */
+  readonly heads: HeadMemory
   /** Tell onError and the `strictgate:error` channel; returns a valid custom response, if any. */
   report(err: GatewayError, request: RequestHead | undefined, client?: string): ErrorResponse | undefined
   /**

@@ -132,6 +132,11 @@ export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
 
   // ---- client side (ClientExchange) ----------------------------------------------------------
 
+  get holdsRequestBytes(): boolean {
+    const pending = this.pendingBody
+    return (pending !== null && pending.length > 0) || (this.conn !== null && this.conn.socket.writableLength > 0)
+  }
+
   requestBody(chunk: Buffer): void {
     if (this.state >= ExchangeState.Done) return
     if (this.pendingBody !== null) {

@@ -11,7 +11,7 @@ import { requestFields } from '../h1/plan.js'
 import { normalOrigin, rewriteLocation, rewriteSetCookie } from '../h1/rewrite.js'
 import { type Allocator, type RequestRewrite, serializeRequestHead } from '../h1/serialize.js'
 import { isHost, isOriginForm } from '../h1/uri.js'
-import type { ResolvedOptions, RouteOptions } from '../options.js'
+import type { ResolvedOptions, ResponseView, RouteOptions } from '../options.js'
 import type { ExchangeClient } from './client.js'
 import type { Config } from './config.js'
 import type { Target, Targets } from './targets.js'
@@ -45,8 +45,8 @@ function routeOptions(
   source: string,
   extra: readonly string[],
 ): RouteDecision {
-  for (const key of Object.keys(r)) {
-    if (!ROUTE_KEYS.includes(key) && !extra.includes(key)) {
+  for (const key in r) {
+    if (!ROUTE_KEYS.includes(key) && !extra.includes(key) && Object.hasOwn(r, key)) {
       throw new TypeError(`${source} "${key}" is not a known option (known: ${ROUTE_KEYS.join(', ')})`)
     }
   }
@@ -186,28 +186,27 @@ export function responseEdit(
   const from = options.rewriteLocation ? targetOrigin(target) : null
   const to = from !== null && request.host !== '' ? `${protocol}://${request.host}` : null
   const cookies = options.cookieDomain !== null || options.cookiePath !== null
-  for (let i = 0; i < fields.length >> 2; i++) {
+  for (let i = 0; (to !== null || cookies) && i < fields.length >> 2; i++) {
     const s = fields[4 * i]
     const e = fields[4 * i + 1]
+    const location = to !== null && (equalsLower(raw, s, e, 'location') || equalsLower(raw, s, e, 'content-location'))
+    if (!location && !(cookies && equalsLower(raw, s, e, 'set-cookie'))) continue
     const value = raw.toString('latin1', fields[4 * i + 2], fields[4 * i + 3])
-    let next = value
-    if (to !== null && (equalsLower(raw, s, e, 'location') || equalsLower(raw, s, e, 'content-location'))) {
-      next = rewriteLocation(value, from as string, to)
-    } else if (cookies && equalsLower(raw, s, e, 'set-cookie')) {
-      next = rewriteSetCookie(value, options.cookieDomain, options.cookiePath)
-    }
+    const next = location
+      ? rewriteLocation(value, from as string, to as string)
+      : rewriteSetCookie(value, options.cookieDomain, options.cookiePath)
     if (next !== value) (values ??= new Map()).set(i, next)
   }
   const rewritten: HeadEdit | null = values === null ? null : { drop: null, lines: '', values }
   const hook = options.onResponse
   if (hook === null) return rewritten
-  const pairs = headerPairs(head).map((pair) => Object.freeze(pair))
-  const view = Object.freeze({ status: head.status, headers: Object.freeze(pairs) })
-  const result = hook(view, request)
+  const result = hook(new ResponseCopy(head), request)
   if (result === undefined || result === null) return rewritten
   if (typeof result !== 'object') throw new TypeError('onResponse must return { headers } or nothing')
-  for (const key of Object.keys(result)) {
-    if (key !== 'headers') throw new TypeError(`onResponse: ${key} is not something it may return (only headers)`)
+  for (const key in result) {
+    if (key !== 'headers' && Object.hasOwn(result, key)) {
+      throw new TypeError(`onResponse: ${key} is not something it may return (only headers)`)
+    }
   }
   if (result.headers === undefined) return rewritten
   return combineEdits(rewritten, compileEdits(result.headers, 'onResponse headers', cfg.reserved.response))
@@ -224,4 +223,24 @@ function targetOrigin(target: Target): string | null {
     origins.set(target, origin)
   }
   return origin
+}
+
+/**
+ * What onResponse sees: the status, and a read-only copy of the fields made when first asked
+ * for (a hook that only adds fields costs no copy).
+ */
+class ResponseCopy implements ResponseView {
+  readonly status: number
+  private readonly head: ResponseHead
+  private copy: readonly (readonly [string, string])[] | null = null
+
+  constructor(head: ResponseHead) {
+    this.status = head.status
+    this.head = head
+  }
+
+  get headers(): readonly (readonly [string, string])[] {
+    this.copy ??= Object.freeze(headerPairs(this.head).map((pair) => Object.freeze(pair)))
+    return this.copy
+  }
 }

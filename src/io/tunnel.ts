@@ -38,6 +38,11 @@ export class Tunnel implements UpstreamUser {
     return this.client.writableLength > 0
   }
 
+  /** Bytes from the client are still referenced by a write to the upstream that did not complete. */
+  get holdsClientBytes(): boolean {
+    return this.upstream.socket.writableLength > 0
+  }
+
   // ---- the client's socket events, passed on by the client connection ------------------------
 
   fromClient(chunk: Buffer): void {

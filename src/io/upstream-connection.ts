@@ -11,6 +11,7 @@ import { ResponseParser } from '../h1/response-parser.js'
 import type { ResolvedTarget } from '../options.js'
 import { connectErrorCode, connectTarget } from './connect.js'
 import { Deadline } from './deadline.js'
+import { ReadBuffer } from './read-buffer.js'
 
 /** The exchange using a connection. Socket events reach it only while it holds the connection. */
 export interface UpstreamUser {
@@ -56,15 +57,10 @@ export interface ConnectionOwner {
 }
 
 /**
- * The read buffer of a plain TCP or Unix-socket upstream connection: responses are read into
- * the same memory again and again (net.Socket `onread`), not into a new 64 KiB allocation per
- * read as a 'data' listener gets, and without the Readable machinery in between. A buffer that
- * a pending write still refers to is left to it, and reading goes on in a new one.
- *
- * It starts small and doubles each time a read fills it, up to READ_BUFFER_MAX: a connection
- * carrying small responses holds 16 KiB, one carrying large bodies reads them in few, large
- * reads (a 64 KiB body in one read of 128 KiB rather than two of 64). A pooled connection keeps
- * its size (maxIdle bounds the total).
+ * Read buffer sizes of a plain TCP or Unix-socket upstream connection (read-buffer.ts): a
+ * connection carrying small responses holds 16 KiB, one carrying large bodies reads them in few,
+ * large reads (a 64 KiB body in one read of 128 KiB rather than two of 64). A pooled connection
+ * keeps its size (maxIdle bounds the total).
  */
 const READ_BUFFER_MIN = 16 * 1024
 const READ_BUFFER_MAX = 128 * 1024
@@ -94,18 +90,14 @@ export class UpstreamConnection {
   private socketTimeout: number
   private error: Error | null = null
   private readonly pool: ConnectionOwner
-  /** The buffer reads go to (TCP and Unix sockets: see READ_BUFFER_MIN); null until the first. */
-  private readBuffer: Buffer | null = null
-  /** The user kept a reference into readBuffer: the next read needs a new one. */
-  private readBufferHeld = false
-  /** The last read filled readBuffer: the next one gets a larger buffer (up to READ_BUFFER_MAX). */
-  private readBufferFilled = false
+  /** What reads go to (TCP and Unix sockets; TLS sockets emit 'data'). */
+  private readonly readBuffer = new ReadBuffer(READ_BUFFER_MIN, READ_BUFFER_MAX)
 
   constructor(pool: ConnectionOwner, user: UpstreamUser) {
     this.pool = pool
     this.user = user
     this.parser = new ResponseParser(NOOP_EVENTS, pool.config.limits)
-    const socket = connectTarget(pool.config.target, { buffer: this.nextReadBuffer, callback: this.onRead })
+    const socket = connectTarget(pool.config.target, { buffer: this.readBuffer.next, callback: this.onRead })
     this.socket = socket
     this.responseTimer = new Deadline(this.onResponseTimeout, false)
     // Like a socket timeout, a pooled connection's idle timer does not keep the process alive.
@@ -180,29 +172,8 @@ export class UpstreamConnection {
 
   /** `onread` callback: `nread` bytes are in the read buffer. Returns true: go on reading. */
   private readonly onRead = (nread: number, buffer: Buffer): boolean => {
-    this.readBufferFilled = nread === buffer.length
-    if (this.onData(buffer.subarray(0, nread))) this.readBufferHeld = true
+    if (this.onData(this.readBuffer.read(nread, buffer))) this.readBuffer.hold()
     return true
-  }
-
-  /**
-   * `onread` buffer source, asked before the first read, after each, and again for every new
-   * socket handle (Node 20 tries a host name's addresses one after another, each on a handle of
-   * its own: autoSelectFamily): so it always returns the buffer to read into, never undefined,
-   * which would leave a new handle reading into memory the callback never sees.
-   */
-  private readonly nextReadBuffer = (): Buffer => {
-    const current = this.readBuffer
-    if (current !== null && !this.readBufferHeld && !(this.readBufferFilled && current.length < READ_BUFFER_MAX)) {
-      return current
-    }
-    let size = READ_BUFFER_MIN
-    if (current !== null) size = this.readBufferFilled ? Math.min(2 * current.length, READ_BUFFER_MAX) : current.length
-    this.readBufferHeld = false
-    this.readBufferFilled = false
-    const next = Buffer.allocUnsafe(size)
-    this.readBuffer = next
-    return next
   }
 
   private readonly onEnd = (): void => {

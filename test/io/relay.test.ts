@@ -334,8 +334,9 @@ t.test('requests that arrive while a response is in flight wait their turn', asy
   // Separate writes while /1 is answered: the gateway holds them.
   client.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1')
   await peerRead(client.socket, 'the gateway to read /2 and part of /3')
+  // The gateway stops reading while it holds pipelined bytes: the rest of /3 may wait in the
+  // kernel (client reads through onread stop at once) or in the socket's buffer ('data').
   client.write('.1\r\nHost: a\r\n\r\n')
-  await peerRead(client.socket, 'the gateway to read the rest of /3')
   release()
   const bodies: string[] = []
   for (let i = 0; i < 3; i++) bodies.push((await client.response()).body.toString())

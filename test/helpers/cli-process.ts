@@ -6,6 +6,12 @@ import type { Test } from 'tap'
 
 export const root = new URL('../..', import.meta.url).pathname
 export const cli = join(root, 'dist', 'cli.js')
+/**
+ * src/cli.ts under the TypeScript loader tap runs tests with (this process's execArgv): tap
+ * follows the process and collects its coverage. A start costs seconds of CPU (about 5 s), so
+ * only the tests that cover the CLI's own paths use it.
+ */
+export const cliFromSource = [...process.execArgv, join(root, 'src', 'cli.ts')]
 
 /** Run `node dist/cli.js ...args` to its end (bounded: 10 s). */
 export function runCli(args: string[]) {
@@ -13,12 +19,17 @@ export function runCli(args: string[]) {
 }
 
 /**
- * Start `node dist/cli.js ...args` and resolve `ready` once `pattern` appears on its stdout
- * (rejects if it exits first, or after 60 s: a generous bound for a loaded machine). With `t`,
- * the process is killed when the test ends.
+ * Start `node dist/cli.js ...args` (or `entry`: cliFromSource) and resolve `ready` once `pattern`
+ * appears on its stdout (rejects if it exits first, or after 60 s: a generous bound for a loaded
+ * machine). With `t`, the process is killed when the test ends.
  */
-export function startCli(args: string[], pattern: RegExp = /listening on (http:\/\/\S+) /, t?: Test) {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startCli(
+  args: string[],
+  pattern: RegExp = /listening on (http:\/\/\S+) /,
+  t?: Test,
+  entry: readonly string[] = [cli],
+) {
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   t?.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })

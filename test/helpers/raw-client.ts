@@ -195,9 +195,13 @@ export async function rawRequest(
  * Poll `check` (every 10 ms, bounded) for state that no socket event of ours announces, such as
  * the gateway's own bookkeeping after a peer closed.
  */
-export async function eventually(check: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }

@@ -37,6 +37,7 @@ export { type ResponseEvents, ResponseParser } from './h1/response-parser.js'
 export type { HandlerOptions, ProxyHandler, ProxyResult } from './io/embedding.js'
 export type { TargetStats } from './io/targets.js'
 export type { HealthMessage } from './ops/health-check.js'
+export { EXPOSITION_CONTENT_TYPE } from './ops/metrics.js'
 export type {
   ErrorResponse,
   GatewayLimits,

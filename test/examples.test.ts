@@ -18,11 +18,15 @@ import { start as startHttp2 } from '../examples/embed-http2.js'
 import { start as startKoa } from '../examples/embed-koa.js'
 import { start as startNet } from '../examples/embed-net.js'
 import { start as startTls } from '../examples/embed-tls.js'
+import { start as startMetricsRoute } from '../examples/metrics-route.js'
 import { start as startOnError } from '../examples/on-error.js'
 import { start as startSecurityHeaders } from '../examples/security-headers.js'
 import { start as startStandalone } from '../examples/standalone.js'
+import { parseCli } from '../src/cli-args.js'
+import { CliSettings } from '../src/cli-config.js'
 import { startDemoUpstream } from '../src/demo.js'
 import { startHttpUpstream } from './helpers/http-upstream.js'
+import { parseExposition, value } from './helpers/prometheus.js'
 import { rawRequest } from './helpers/raw-client.js'
 import { needsOpenssl, privateCa, selfSigned } from './helpers/tls-certs.js'
 
@@ -32,11 +36,21 @@ t.test('README shows every example file verbatim', async (t) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8')
   for (const file of readdirSync(join(root, 'examples'))) {
     const source = readFileSync(join(root, 'examples', file), 'utf8').trimEnd()
+    const language = file.endsWith('.json') ? 'json' : 'ts'
     t.ok(
-      readme.includes(`<!-- example: examples/${file} -->\n\`\`\`ts\n${source}\n\`\`\``),
+      readme.includes(`<!-- example: examples/${file} -->\n\`\`\`${language}\n${source}\n\`\`\``),
       `README embeds examples/${file}`,
     )
   }
+})
+
+t.test("the README's config file is one the CLI takes", async (t) => {
+  const settings = new CliSettings(parseCli(['--config', join(root, 'examples', 'strictgate.json')]), null)
+  await settings.load()
+  t.same(settings.listen, { host: '0.0.0.0', port: 8443 })
+  t.same(settings.admin, { host: '127.0.0.1', port: 9090 })
+  t.equal(settings.upstream, 'http://10.0.0.11:3000,http://10.0.0.12:3000')
+  t.match(settings.options(), { health: { check: { path: '/healthz' } }, via: { request: false } })
 })
 
 t.test('examples run against the demo upstream', async (t) => {
@@ -99,6 +113,20 @@ t.test('examples run against the demo upstream', async (t) => {
     t.equal(res.headers.get('x-frame-options'), 'DENY')
     t.equal(res.headers.get('x-content-type-options'), 'nosniff')
     t.equal(res.headers.get('strict-transport-security'), 'max-age=63072000; includeSubDomains')
+  })
+
+  t.test('metrics and health on routes of your own server', async (t) => {
+    const gw = await startMetricsRoute(demo.url)
+    t.teardown(gw.close)
+    t.equal(await (await fetch(`${gw.url}/hello`)).text(), 'Hello from the strictgate demo upstream!\n')
+    const metrics = await fetch(`${gw.url}/internal/metrics`)
+    t.equal(metrics.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+    const m = parseExposition(await metrics.text())
+    t.equal(value(m, 'strictgate_requests_total', { code_class: '2xx' }), 1, 'the one proxied request')
+    t.equal(value(m, 'strictgate_upstream_up', { target: demo.url }), 1)
+    const health = await fetch(`${gw.url}/internal/healthz`)
+    t.equal(health.status, 200)
+    t.equal(await health.text(), 'ok\n')
   })
 
   t.test('onError custom page and diagnostics_channel', async (t) => {

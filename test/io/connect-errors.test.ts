@@ -87,16 +87,24 @@ async function starvedGateway(t: Test, upstream: string) {
     if (child.exitCode === null) child.kill('SIGKILL')
   })
   const reported: Reported[] = []
+  let starved: (() => void) | null = null
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (msg) => {
-      const m = msg as { port?: number } & Reported
+      const m = msg as { port?: number; starved?: number } & Reported
       if (m.port !== undefined) resolve(m.port)
+      else if (m.starved !== undefined) starved?.()
       else reported.push(m)
     })
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`gateway process exited (${code})`)))
   })
-  return { port, reported, child }
+  /** Once a client connection is accepted: use up the gateway's descriptors. */
+  const starve = () =>
+    new Promise<void>((resolve) => {
+      starved = resolve
+      child.send('starve')
+    })
+  return { port, reported, child, starve }
 }
 
 async function refusedPort(): Promise<number> {
@@ -112,6 +120,7 @@ t.test('no descriptor for the upstream connection → 502 GATEWAY_SOCKET_ERROR',
   const g = await starvedGateway(t, `http://127.0.0.1:${await refusedPort()}`)
   const client = await RawClient.connect(t, g.port)
   t.teardown(() => client.destroy())
+  await g.starve()
   client.write('GET / HTTP/1.1\r\nHost: example.test\r\n\r\n')
   const response = await client.response()
   t.equal(response.status, 502)

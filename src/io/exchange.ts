@@ -12,38 +12,11 @@ import type { RouteOptions } from '../options.js'
 import type { ClientExchange, ExchangeClient } from './client.js'
 import type { Config } from './config.js'
 import type { GatewayContext } from './context.js'
+import { ExchangeState, Outcome } from './exchange-states.js'
 import { type RouteDecision, responseEdit, routeFor, upstreamHead } from './rewriting.js'
 import type { Target } from './targets.js'
 import { ConnState, type UpstreamConnection, type UpstreamUser } from './upstream-connection.js'
 import { writeChunk } from './write-batch.js'
-
-export const enum ExchangeState {
-  /** Waiting for an upstream connection. */
-  Connecting = 0,
-  /** Request head sent; no final response head yet. */
-  AwaitingHead = 1,
-  /** Final head relayed; body in flight. */
-  Relaying = 2,
-  /** The response is complete (or a 101 handed both connections to a tunnel). */
-  Done = 3,
-  Failed = 4,
-}
-
-/** How an exchange ends (`end`). */
-const enum Outcome {
-  /** The response was relayed completely. */
-  Complete = 0,
-  /** A 101 was relayed: the connections are a tunnel now. */
-  Tunnel = 1,
-  /** Nothing of the final response was sent: the client gets an error response. */
-  Answer = 2,
-  /** Part of the response was sent: the client connection is aborted. */
-  Abort = 3,
-  /** The client went away first: nothing to tell it. */
-  ClientGone = 4,
-  /** The client's request turned out malformed: the client connection answers it. */
-  Abandoned = 5,
-}
 
 export class Exchange implements ClientExchange, UpstreamUser, ResponseEvents {
   state = ExchangeState.Connecting

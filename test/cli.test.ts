@@ -5,50 +5,17 @@
 // processinfo follows spawned processes and collects their coverage, and with the same loader
 // the source maps are the same as the in-process tests' (another loader's would blur the report).
 // The others run the built CLI: a start under the loader costs seconds of CPU (about 5 s).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { helpText, parseCli } from '../src/cli-args.js'
 import { VERSION } from '../src/version.js'
+import { cli, cliFromSource, exited, root, startCli } from './helpers/cli-process.js'
 import { eventually, RawClient } from './helpers/raw-client.js'
-
-const root = new URL('..', import.meta.url).pathname
-const cli = join(root, 'dist', 'cli.js')
-const fromSource = [...process.execArgv, join(root, 'src', 'cli.ts')]
 
 function run(args: string[], entry: string[] = [cli]) {
   return spawnSync(process.execPath, [...entry, ...args], { encoding: 'utf8', timeout: 30_000 })
-}
-
-/** Spawn a long-running command and resolve once `pattern` appears on stdout. */
-function startUntil(cmd: string, args: string[], pattern: RegExp) {
-  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got:\n${out}`)), 60_000)
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (d: string) => {
-      out += d
-      const m = out.match(pattern)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve(m)
-      }
-    })
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`exited with ${code} before ${pattern}:\n${out}`))
-    })
-  })
-  return { child, ready, output: () => out }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode)
-    else child.once('exit', (code) => resolve(code))
-  })
 }
 
 t.test('version matches package.json', async (t) => {
@@ -84,7 +51,7 @@ t.test('--help lists every flag with its default, and the README shows it', asyn
 t.test('the built dist/cli.js is the CLI of src/cli.ts: a bad flag', async (t) => {
   // --version and --help of the built CLI are checked against src/ above (VERSION, helpText()).
   const built = run(['--bogus'])
-  const source = run(['--bogus'], fromSource)
+  const source = run(['--bogus'], cliFromSource)
   t.same([built.status, built.stdout, built.stderr], [source.status, source.stdout, source.stderr])
   t.equal(source.status, 2)
 })
@@ -189,14 +156,12 @@ t.test('parseCli maps flags onto gateway options', async (t) => {
 })
 
 t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', async (t) => {
-  const { child, ready, output } = startUntil(
-    process.execPath,
-    [...fromSource, '--demo', '--listen', '127.0.0.1:0'],
+  const { child, ready, output } = startCli(
+    ['--demo', '--listen', '127.0.0.1:0'],
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    t,
+    cliFromSource,
   )
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
   const [, url] = await ready
   const ok = await fetch(`${url}/hello`)
   t.equal(ok.status, 200)
@@ -220,14 +185,11 @@ t.test('--demo serves valid and broken routes, logs errors, stops on SIGTERM', a
 })
 
 t.test('--log json writes one JSON object per error', async (t) => {
-  const { child, ready, output } = startUntil(
-    process.execPath,
-    [cli, '--demo', '--listen', '127.0.0.1:0', '--log', 'json'],
+  const { child, ready, output } = startCli(
+    ['--demo', '--listen', '127.0.0.1:0', '--log', 'json'],
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    t,
   )
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
   const [, url] = await ready
   await (await fetch(`${url}/broken/version`)).text()
   await eventually(() => output().includes('UPSTREAM_INVALID_VERSION'), 'the error to be logged')
@@ -283,14 +245,12 @@ t.test(
   '--workers 2 shares the port between two processes, and both serve',
   { skip: existsSync('/proc/self/net/tcp') ? false : 'no Linux /proc: cannot see which worker holds a connection' },
   async (t) => {
-    const { child, ready } = startUntil(
-      process.execPath,
-      [...fromSource, '--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
+    const { child, ready } = startCli(
+      ['--demo', '--listen', '127.0.0.1:0', '--workers', '2'],
       /listening on (http:\/\/127\.0\.0\.1:(\d+)) .*\(2 workers\)/,
+      t,
+      cliFromSource,
     )
-    t.teardown(() => {
-      if (child.exitCode === null) child.kill('SIGKILL')
-    })
     const [, , port] = await ready
     const workers = childrenOf(child.pid as number)
     t.equal(workers.length, 2, 'two worker processes')
@@ -323,14 +283,12 @@ t.test("npm start builds, then serves the demo (the README's first command)", as
   const [node, script, ...args] = rest[0].split(' ')
   t.equal(node, 'node')
   t.equal(script, pkg.bin.strictgate.replace(/^\.\//, ''), "the package's own bin")
-  const { child, ready } = startUntil(
-    process.execPath,
-    [script, ...args, '--listen', '127.0.0.1:0'],
+  const { child, ready } = startCli(
+    [...args, '--listen', '127.0.0.1:0'],
     /listening on (http:\/\/127\.0\.0\.1:\d+) -> http/,
+    t,
+    [script],
   )
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
   const [, url] = await ready
   const hello = await fetch(`${url}/hello`)
   t.equal(await hello.text(), 'Hello from the strictgate demo upstream!\n', 'the demo answers')

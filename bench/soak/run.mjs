@@ -197,6 +197,13 @@ for (const [name, c] of Object.entries(counts))
   if (c.unexpected > 0) problems.push(`${c.unexpected} unexpected outcomes for ${name}`)
 if (idle.fds > boot.fds + 4) problems.push(`file descriptors grew from ${boot.fds} to ${idle.fds}`)
 if (idle.handles > boot.handles + 4) problems.push(`handles grew from ${boot.handles} to ${idle.handles}`)
+// What the gateway holds must come back when the load ends: the JS heap and the external
+// (ArrayBuffer) memory after GC within 8 MiB of where they started. RSS is reported, not bounded:
+// glibc keeps freed memory (see README, "Memory when idle").
+const SLACK = 8 * 2 ** 20
+if (idle.heapUsed > boot.heapUsed + SLACK) problems.push(`JS heap held: ${mib(boot.heapUsed)} → ${mib(idle.heapUsed)}`)
+if (idle.external > boot.external + SLACK)
+  problems.push(`external memory held: ${mib(boot.external)} → ${mib(idle.external)}`)
 // Growth that levels off: the second half of the run may not add more than half of what the first did (+16 MiB slack).
 const last = samples.at(-1) ?? idle
 if (samples.length >= 4 && last.rss - mid.rss > Math.max(0, mid.rss - boot.rss) / 2 + 16 * 2 ** 20) {

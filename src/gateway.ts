@@ -20,7 +20,7 @@ import type { OutgoingResponse } from './io/server-response.js'
 import type { TargetStats } from './io/targets.js'
 import { WriteBatch } from './io/write-batch.js'
 import { type AdminListenOptions, Listeners, type ListenOptions, type ListenTlsOptions } from './listeners.js'
-import { type HealthReport, healthOf } from './ops/admin.js'
+import { type AdminStatus, type HealthReport, healthOf } from './ops/admin.js'
 import { GatewayMetrics } from './ops/gateway-metrics.js'
 import {
   checkErrorResponse,
@@ -199,18 +199,21 @@ class GatewayImpl implements Gateway, GatewayContext {
 
   listenAdmin(options: AdminListenOptions = {}): Promise<net.AddressInfo> {
     if (this.closed !== null) return Promise.reject(new Error('strictgate: gateway is closed'))
-    return this.listeners.listenAdmin(options, {
-      metrics: () => this.metrics(),
-      status: () => ({ shuttingDown: this.closing, targets: this.config.targets.stats().targets }),
-    })
+    return this.listeners.listenAdmin(options, { metrics: () => this.metrics(), status: this.adminStatus })
   }
+
+  /** What /healthz and health() answer from. */
+  private readonly adminStatus = (): AdminStatus => ({
+    shuttingDown: this.closing,
+    targets: this.config.targets.stats().targets,
+  })
 
   metrics(): string {
     return this.counts.render()
   }
 
   health(): HealthReport {
-    return healthOf({ shuttingDown: this.closing, targets: this.config.targets.stats().targets })
+    return healthOf(this.adminStatus())
   }
 
   handle(socket: net.Socket): void {

@@ -34,7 +34,7 @@ export class ActiveChecks {
       check,
       maxFails,
       limits: options.limits,
-      onProbe: (target, result) => this.metrics.healthCheck(target.url, result.ok),
+      onProbe: (target, result) => this.metrics.healthCheck(target.config.url, result.ok),
     })
     this.checker.start()
   }

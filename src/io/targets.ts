@@ -44,29 +44,6 @@ export class Target implements CheckedTarget {
     return s.open - s.idle + s.waiting
   }
 
-  // Where the active health checker connects (CheckedTarget): the configured target's address.
-  get url(): string {
-    return this.config.url
-  }
-  get kind(): ResolvedTarget['kind'] {
-    return this.config.kind
-  }
-  get host(): string {
-    return this.config.host
-  }
-  get port(): number {
-    return this.config.port
-  }
-  get path(): string {
-    return this.config.path
-  }
-  get hostHeader(): string {
-    return this.config.hostHeader
-  }
-  get tls(): ResolvedTarget['tls'] {
-    return this.config.tls
-  }
-
   markDown(_reason: string): void {
     this.activeDown = true
   }

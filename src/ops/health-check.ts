@@ -17,12 +17,13 @@ import { connectErrorCode, connectTarget } from '../io/connect.js'
 import type { ResolvedTarget } from '../upstream-options.js'
 
 /**
- * What the checker needs of a target: where it is (ResolvedTarget's fields) and two state
+ * What the checker needs of a target: where it is (its ResolvedTarget) and two state
  * changes. `markDown`/`markUp` are called on transitions of the active view only, never
  * twice in a row with the same verdict; how they combine with passive health is the target's.
  */
-export interface CheckedTarget
-  extends Pick<ResolvedTarget, 'url' | 'kind' | 'host' | 'port' | 'path' | 'hostHeader' | 'tls'> {
+export interface CheckedTarget {
+  /** Where the target is (connected to as the pool connects). */
+  readonly config: ResolvedTarget
   markDown(reason: string): void
   markUp(): void
 }
@@ -97,13 +98,13 @@ export function probe(
   })
   let socket: net.Socket
   try {
-    socket = connectTarget(target)
+    socket = connectTarget(target.config)
   } catch (err) {
     // tls.connect throws at once on settings it cannot use (a malformed certificate...).
     const reason = `UPSTREAM_TLS_ERROR: ${(err as Error).message}`
     return { result: Promise.resolve({ ok: false, status: 0, code: 'UPSTREAM_TLS_ERROR', reason }), cancel() {} }
   }
-  const ready = target.kind === 'tls' ? 'secureConnect' : 'connect'
+  const ready = target.config.kind === 'tls' ? 'secureConnect' : 'connect'
   let connected = false
   let done = false
   let head: ResponseHead | null = null
@@ -148,7 +149,7 @@ export function probe(
   socket.once(ready, () => {
     connected = true
     socket.write(
-      `GET ${check.path} HTTP/1.1\r\nHost: ${target.hostHeader}\r\nUser-Agent: strictgate-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
+      `GET ${check.path} HTTP/1.1\r\nHost: ${target.config.hostHeader}\r\nUser-Agent: strictgate-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
     )
   })
   socket.on('data', (chunk: Buffer) => {
@@ -234,7 +235,7 @@ class Prober {
         if (change === 'down') this.target.markDown(reason)
         else this.target.markUp()
         if (healthChannel.hasSubscribers) {
-          healthChannel.publish({ target: this.target.url, up: change === 'up', reason } satisfies HealthMessage)
+          healthChannel.publish({ target: this.target.config.url, up: change === 'up', reason } satisfies HealthMessage)
         }
       }
     } finally {
@@ -279,20 +280,20 @@ export class HealthChecker {
    * loop (and gets the new object); removed ones stop; new ones start up, probed soon.
    */
   setTargets(targets: readonly CheckedTarget[]): void {
-    const urls = new Set(targets.map((t) => t.url))
+    const urls = new Set(targets.map((t) => t.config.url))
     for (const [url, p] of this.probers) {
       if (urls.has(url)) continue
       p.stop()
       this.probers.delete(url)
     }
     for (const target of targets) {
-      const existing = this.probers.get(target.url)
+      const existing = this.probers.get(target.config.url)
       if (existing !== undefined) {
         existing.target = target
         continue
       }
       const p = new Prober(target, this.options)
-      this.probers.set(target.url, p)
+      this.probers.set(target.config.url, p)
       if (this.running) this.startProber(p)
     }
   }

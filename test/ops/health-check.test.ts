@@ -107,7 +107,7 @@ function target(url: string, tlsOptions?: UpstreamTlsOptions) {
   const resolved = resolveOptions({ upstream: [{ url, tls: tlsOptions }] }).targets[0]
   const changes: string[] = []
   const checked: CheckedTarget & { changes: string[] } = {
-    ...resolved,
+    config: resolved,
     changes,
     markDown: (reason) => changes.push(`down ${reason}`),
     markUp: () => changes.push('up'),
@@ -293,14 +293,14 @@ t.test(`checker: healthy, invalid, refusing and stalling targets (seed ${SEED})`
       randomCalls++
       return random()
     },
-    onProbe: (target, r) => probes.push(`${target.url} ${codeOf(r)}`),
+    onProbe: (target, r) => probes.push(`${target.config.url} ${codeOf(r)}`),
   })
   t.teardown(() => checker.stop())
   checker.start()
   await eventually(() => targets.slice(1).every((x) => x.changes.length > 0), 'three targets marked down')
   await eventually(() => probes.filter((p) => p.startsWith(healthy.url)).length >= 3, 'three probes of the healthy one')
   t.same(
-    targets.map((x) => checker.state(x.url)?.up),
+    targets.map((x) => checker.state(x.config.url)?.up),
     [true, false, false, false],
     'the active view',
   )
@@ -314,13 +314,13 @@ t.test(`checker: healthy, invalid, refusing and stalling targets (seed ${SEED})`
     messages.map((m) => [m.target, m.up]).sort(),
     targets
       .slice(1)
-      .map((x) => [x.url, false])
+      .map((x) => [x.config.url, false])
       .sort(),
     'one strictgate:health message per change',
   )
   for (const x of targets.slice(1)) {
-    const failures = probes.filter((p) => p.startsWith(`${x.url} `))
-    t.ok(failures.length >= 2, `${x.url}: marked down after two probes (${failures.length} so far)`)
+    const failures = probes.filter((p) => p.startsWith(`${x.config.url} `))
+    t.ok(failures.length >= 2, `${x.config.url}: marked down after two probes (${failures.length} so far)`)
   }
   t.equal(randomCalls, probes.length + targets.length, 'one jitter draw per probe scheduled, and per first probe')
 })
@@ -366,7 +366,7 @@ t.test('checker: stop() cancels a probe in flight; setTargets() keeps, drops and
     check: { path: '/', interval: 10, timeout: 60_000, expectStatus: null },
     maxFails: 1,
     random: randomFrom(SEED + 2),
-    onProbe: (x, r) => probes.push(`${x.url} ${codeOf(r)}`),
+    onProbe: (x, r) => probes.push(`${x.config.url} ${codeOf(r)}`),
   })
   t.teardown(() => checker.stop())
   checker.start()

@@ -5,12 +5,12 @@
 // read, parse or validate, or certificates that cannot be used, leave everything as it was.
 
 import { readFile } from 'node:fs/promises'
-import tls from 'node:tls'
 import { type CliConfig, DEFAULT_LISTEN } from './cli-args.js'
 import type { CliLog } from './cli-log.js'
 import { UsageError } from './cli-usage.js'
 import { DEMO_RESPONSE_TIMEOUT_MS } from './demo/routes.js'
 import type { Gateway, ListenTlsOptions } from './gateway.js'
+import { checkTls } from './listeners.js'
 import { ConfigReloader, type Config as FileConfig, type HostPort, mergeConfig } from './ops/config-file.js'
 import { type GatewayOptions, resolveOptions } from './options.js'
 
@@ -132,9 +132,11 @@ export class CliSettings {
     const secure = await this.readTls()
     if (secure !== null) {
       try {
-        tls.createSecureContext(secure)
+        checkTls(secure)
       } catch (err) {
-        throw new Error(`--tls-cert/--tls-key cannot be used: ${(err as Error).message}`)
+        throw new Error(
+          `--tls-cert/--tls-key: ${(err as Error).message.replace('strictgate: listen option "tls" ', '')}`,
+        )
       }
     }
     gateway.reconfigure(this.options(config))

@@ -38,7 +38,7 @@ export interface AdminListenOptions {
  * match its certificate, a PEM that does not parse...): a TypeError naming the option, never a
  * failure at the first handshake.
  */
-function checkTls(options: unknown): ListenTlsOptions {
+export function checkTls(options: unknown): ListenTlsOptions {
   const fail = (what: string): never => {
     throw new TypeError(`strictgate: listen option "tls" ${what}`)
   }

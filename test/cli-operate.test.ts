@@ -149,8 +149,8 @@ t.test(
       'after the switch, only b',
     )
     // The log line may come after the new configuration is in use: the log is written in batches.
-  await eventually(() => jsonLines(gw.output()).some((l) => l.event === 'reload'), 'the reload to be logged')
-  const reload = jsonLines(gw.output()).find((l) => l.event === 'reload')
+    await eventually(() => jsonLines(gw.output()).some((l) => l.event === 'reload'), 'the reload to be logged')
+    const reload = jsonLines(gw.output()).find((l) => l.event === 'reload')
     t.same(reload?.changed, ['upstream', 'tls'], 'what changed: the upstream, and the certificates read again')
     t.equal(reload?.ok, true)
 
